@@ -1,0 +1,82 @@
+"""Audit options: the recipe's ``audit:`` block and the keyword options of ``audit_dataset``.
+
+>>> AuditOptions(toxicity_threshold=0.7).sections[:2]
+['composition', 'representation']
+>>> AuditOptions.model_validate({"thresold": 1})
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for AuditOptions
+thresold
+  Extra inputs are not permitted [type=extra_forbidden, input_value=1, input_type=int]
+...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Section = Literal[
+    "composition", "representation", "association", "harm", "filter_impact", "probe", "compare"
+]
+SECTIONS: tuple[Section, ...] = (
+    "composition",
+    "representation",
+    "association",
+    "harm",
+    "filter_impact",
+    "probe",
+    "compare",
+)
+#: Sections that need the documents' text (the others read only score columns).
+TEXT_SECTIONS: frozenset[str] = frozenset({"composition", "association"})
+
+
+class AuditOptions(BaseModel):
+    """What to audit and how; every field is also a keyword of ``curate.audit.audit_dataset``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lexicons: list[str] = Field(
+        default_factory=list,
+        description="Identity lexicons (names or paths) for the `score.identity` stage; empty: "
+        "reuse the `identities` column when present, else the stage's default lexicons.",
+    )
+    toxicity_column: str | None = Field(
+        None,
+        description="Column holding an existing toxicity score in [0, 1] or a 0/1 (or "
+        "toxic/nontoxic) label, used instead of running `score.toxicity`.",
+    )
+    toxicity_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="A document is toxic when its score is at least this."
+    )
+    removed: list[Path] | None = Field(
+        None,
+        description="Removal ledger files or folders (Parquet); a run output folder's own ledger "
+        "is used when this is not given.",
+    )
+    compare: str | None = Field(
+        None, description="Another DATASET to audit the same way and compare side by side."
+    )
+    sample: int | None = Field(
+        None, gt=0, description="Audit a seeded uniform sample of this many documents."
+    )
+    seed: int = Field(0, description="Seed of the sample.")
+    probe: Path | None = Field(
+        None,
+        description="Sentence templates CSV (Jigsaw format: template, toxicity, phrase) to "
+        "probe the toxicity scorer's errors per identity term.",
+    )
+    min_documents: int = Field(
+        30,
+        ge=1,
+        description="Groups mentioned in fewer documents are reported as insufficient, "
+        "without rates or ratios.",
+    )
+    sections: list[Section] = Field(
+        default_factory=lambda: list(SECTIONS),
+        description="Report sections to compute; composition and association read the text, "
+        "the others only score columns.",
+    )

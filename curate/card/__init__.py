@@ -1,0 +1,106 @@
+"""Dataset cards (``OUT/README.md``) and Croissant metadata (``OUT/croissant.json``).
+
+A card is rebuilt from the dataset folder every time: facts come from the Parquet files, the run
+report and the audit; author-provided fields come from the recipe's ``card:`` block, from
+``curate card --set`` (kept in ``OUT/curate/card.json``) and from the author-written sections of
+the previous card, which are carried over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.card import prompts, stats
+from curate.card.facts import DatasetFacts, gather
+from curate.card.metadata import card_languages
+from curate.card.options import AUTHOR_SECTIONS, CardOptions
+from curate.card.render import render
+from curate.errors import RecipeError
+
+log = logging.getLogger(__name__)
+
+#: Author fields set with ``curate card --set``, relative to the dataset folder.
+SET_FIELDS = Path("curate") / "card.json"
+
+__all__ = ["SET_FIELDS", "CardOptions", "DatasetFacts", "gather", "options_for", "write_card"]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _validated(data: Mapping[str, Any], source: str) -> CardOptions:
+    try:
+        return CardOptions(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecipeError(
+            f"{source}: card.{where}: {first['msg']}",
+            hint="run `curate card --help` or see docs/cards.md for the card fields",
+        ) from exc
+
+
+def options_for(facts: DatasetFacts, fields: Mapping[str, Any] | None = None) -> CardOptions:
+    """Author fields for a dataset: recipe ``card:`` (or ``fields``), then ``--set`` values,
+    then author text carried over from the existing card for sections still unset."""
+    merged: dict[str, Any] = {}
+    recipe_card = facts.recipe.get("card")
+    if fields is None and isinstance(recipe_card, dict):
+        fields = recipe_card
+    merged.update(fields or {})
+    stored = facts.root / SET_FIELDS
+    if stored.is_file():
+        merged.update(json.loads(stored.read_text(encoding="utf-8")))
+    readme = facts.root / "README.md"
+    if readme.is_file():
+        for key, text in prompts.carried_over(readme.read_text(encoding="utf-8")).items():
+            if key in AUTHOR_SECTIONS and not merged.get(key):
+                merged[key] = text
+    return _validated(merged, str(stored if stored.is_file() else facts.root))
+
+
+def write_card(
+    out_dir: Path,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    ref: str | None = None,
+    version: str | None = None,
+    hub_repo: str | None = None,
+) -> Path:
+    """Write ``out_dir/README.md`` and ``out_dir/croissant.json``; return the README path.
+
+    ``fields`` are the recipe's ``card:`` block (``None`` reads it from the run report); ``ref``
+    (``NAME@X.Y.Z``), ``version`` and ``hub_repo`` add registry and Hub details.
+    """
+    from curate.card.croissant import write_croissant
+
+    out_dir = Path(out_dir)
+    facts = gather(out_dir)
+    options = options_for(facts, fields)
+    counts = stats.language_counts(facts)
+    readme = out_dir / "README.md"
+    text = render(facts, options, languages=counts, ref=ref, hub_repo=hub_repo)
+    atomic_write(readme, text)
+    languages = options.language or card_languages(counts, sum(counts.values()))
+    url = f"https://huggingface.co/datasets/{hub_repo}" if hub_repo else None
+    write_croissant(facts, options, languages=languages, url=url, version=version)
+    log.info("wrote %s", readme)
+    return readme

@@ -1,0 +1,100 @@
+"""What each column of a curated dataset means, and which stage of the run wrote it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Meanings of the columns built-in stages write (the design document's contract).
+MEANINGS: dict[str, str] = {
+    "id": "Stable unique document id (from the input's id column, or generated from its content).",
+    "text": "The document text, after any rewriting stages (normalize, redact.pii).",
+    "dup_count": "How many identical copies of this text were in the input (1 = unique).",
+    "dup_cluster": "Id of the near-duplicate cluster (MinHash LSH) the document belongs to.",
+    "dup_cluster_size": "Documents in that near-duplicate cluster before removal.",
+    "lang": "Language detected by fastText LID (ISO 639-1 where one exists, else 639-3).",
+    "lang_score": "Confidence of the detected language, in [0, 1].",
+    "lang_mixed": "Share of the text in languages other than the main one, in [0, 1].",
+    "script": "Dominant Unicode script of the text.",
+    "toxicity": "Toxicity score in [0, 1]; higher is more toxic (machine-generated).",
+    "identities": "Identity groups mentioned, as axis/group strings (lexicon match).",
+    "pii_count": "Personal data spans redacted from the text.",
+}
+
+#: Prefixes of column families, with what they mean.
+PREFIXES: dict[str, str] = {
+    "toxicity_": "Toxicity model sub-score in [0, 1].",
+    "quality_": "Quality signal (Gopher, C4 or FineWeb heuristic rules).",
+}
+
+
+def meaning(column: str) -> str:
+    """What a column holds; input columns carried through say so.
+
+    >>> meaning("lang_score")
+    'Confidence of the detected language, in [0, 1].'
+    >>> meaning("url")
+    'Carried through unchanged from the input.'
+    """
+    if column in MEANINGS:
+        return MEANINGS[column]
+    for prefix, text in PREFIXES.items():
+        if column.startswith(prefix):
+            return text
+    return "Carried through unchanged from the input."
+
+
+#: Which built-in stage writes each column (the design's contract); used when a stage cannot be
+#: rebuilt to ask it, e.g. a run made by another curate version.
+CONTRACT: dict[str, str] = {
+    "dup_count": "dedup.exact",
+    "dup_cluster": "dedup.minhash",
+    "dup_cluster_size": "dedup.minhash",
+    "lang": "score.language",
+    "lang_score": "score.language",
+    "lang_mixed": "score.language",
+    "script": "score.language",
+    "toxicity": "score.toxicity",
+    "toxicity_": "score.toxicity",
+    "quality_": "score.quality",
+    "identities": "score.identity",
+    "pii_count": "redact.pii",
+}
+
+
+def _contract_stage(column: str) -> str | None:
+    if column in CONTRACT:
+        return CONTRACT[column]
+    for prefix in ("toxicity_", "quality_"):
+        if column.startswith(prefix):
+            return CONTRACT[prefix]
+    return None
+
+
+def writers(stages: list[dict[str, Any]], columns: list[str]) -> dict[str, str]:
+    """Column -> label of the last stage in the run that wrote it.
+
+    Stages are rebuilt from their recorded parameters to ask which columns they write; for a
+    stage that cannot be rebuilt, the design's column contract answers instead.
+
+    >>> run = [{"use": "score.toxicity", "label": "tox", "params": {"bogus": 1}}]
+    >>> writers(run, ["toxicity_insult"])
+    {'toxicity_insult': 'tox'}
+    """
+    from curate.stages import get_stage
+
+    found: dict[str, str] = {}
+    for entry in stages:
+        use = str(entry.get("use", ""))
+        label = str(entry.get("label") or use)
+        try:
+            names = set(get_stage(use)(**(entry.get("params") or {})).writes())
+        except Exception as exc:  # a card must render even when a plugin stage is gone
+            log.debug("cannot ask stage %s which columns it writes: %s", use, exc)
+            names = {c for c in columns if _contract_stage(c) == use}
+        for name in columns:
+            if name in names:
+                found[name] = label
+    return found

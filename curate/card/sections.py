@@ -1,0 +1,182 @@
+"""Card sections about the dataset itself and how the run made it."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from curate.card import prompts
+from curate.card.columns import meaning, writers
+from curate.card.facts import DatasetFacts
+from curate.card.markdown import cell, code, human_bytes, percent, table
+from curate.card.options import CardOptions
+
+
+def _params(params: object) -> str:
+    """Stage parameters on one line, compact JSON (stable and unambiguous)."""
+    if not params:
+        return ""
+    return json.dumps(params, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
+
+
+def details(facts: DatasetFacts, options: CardOptions, license_text: str) -> str:
+    rows: list[tuple[str, object]] = [
+        ("Curated by", ", ".join(options.authors) or None),
+        ("License", license_text),
+        ("Homepage", options.homepage),
+        ("Repository", options.repository),
+        ("Contact", options.contact),
+        ("Rows", facts.rows),
+        ("Size of the Parquet files", human_bytes(sum(s.size for s in facts.splits))),
+        ("Created", facts.run.get("created")),
+    ]
+    shown = [(k, v) for k, v in rows if v not in (None, "")]
+    return "## Dataset Details\n\n" + table(["", ""], shown)
+
+
+def uses(options: CardOptions) -> str:
+    return "\n\n".join(
+        [
+            "## Uses",
+            "### Direct Use",
+            prompts.block("intended_uses", options.intended_uses),
+            "### Out-of-Scope Use",
+            prompts.block("out_of_scope_uses", options.out_of_scope_uses),
+        ]
+    )
+
+
+def structure(facts: DatasetFacts) -> str:
+    wrote = writers(facts.stages, facts.schema.names)
+    columns = table(
+        ["column", "type", "written by", "meaning"],
+        [
+            (f"`{f.name}`", f"`{f.type}`", wrote.get(f.name, "input"), meaning(f.name))
+            for f in facts.schema
+        ],
+    )
+    splits = table(
+        ["split", "rows", "files", "Parquet size", "in memory"],
+        [
+            (s.name, s.rows, len(s.files), human_bytes(s.size), human_bytes(s.num_bytes))
+            for s in facts.splits
+        ],
+    )
+    return "\n\n".join(
+        [
+            "## Dataset Structure",
+            "Each row is one document. Columns, their Arrow types, and the stage that wrote them:",
+            columns,
+            "### Data Splits",
+            splits,
+        ]
+    )
+
+
+def _inputs(facts: DatasetFacts) -> str:
+    source = facts.run.get("input")
+    if not isinstance(source, dict):
+        return ""
+    rows: list[tuple[str, object]] = [
+        ("Paths", ", ".join(f"`{p}`" for p in source.get("paths", [])))
+    ]
+    if source.get("fingerprint"):
+        rows.append(("Fingerprint", f"`{source['fingerprint']}`"))
+    if source.get("registry_refs"):
+        rows.append(("Registry versions", ", ".join(f"`{r}`" for r in source["registry_refs"])))
+    rows.append(("Rows read", facts.run.get("rows_in")))
+    return "The run read:\n\n" + table(["", ""], rows)
+
+
+def _processing(facts: DatasetFacts) -> str:
+    stages = facts.stages
+    if not stages:
+        return "No run report (`curate/run.json`) was found, so the processing is not described."
+    head = ["#", "stage", "parameters", "rows in", "rows out", "removed", "seconds"]
+    body = [
+        (
+            i,
+            f"`{s.get('label') or s.get('use')}`",
+            f"`{_params(s.get('params'))}`" if s.get("params") else "",
+            s.get("rows_in"),
+            s.get("rows_out"),
+            s.get("removed"),
+            round(float(s.get("seconds") or 0.0), 2),
+        )
+        for i, s in enumerate(stages, 1)
+    ]
+    reasons = [
+        (f"`{s.get('label') or s.get('use')}`", f"`{reason}`", n, percent(n, s.get("rows_in") or 0))
+        for s in stages
+        for reason, n in sorted((s.get("removed_by_reason") or {}).items(), key=lambda kv: -kv[1])
+    ]
+    rows_in, rows_out = facts.run.get("rows_in"), facts.run.get("rows_out")
+    seconds = cell(round(float(facts.run.get("seconds") or 0), 2))
+    parts = [
+        f"The recipe ran {len(stages)} stages in {seconds} s, "
+        f"keeping {cell(rows_out)} of {cell(rows_in)} documents "
+        f"({percent(float(rows_out or 0), float(rows_in or 0))}). Every removed document is kept "
+        "in the removal ledger (`curate/removed/*.parquet`) with its stage and reason.",
+        table(head, body),
+    ]
+    if reasons:
+        parts += [
+            "Removals by reason (share of the stage's input):",
+            table(["stage", "reason", "rows", "share"], reasons),
+        ]
+    return "\n\n".join(parts)
+
+
+def _software(facts: DatasetFacts) -> str:
+    versions = facts.versions
+    if not versions:
+        return ""
+    models = versions.get("models")
+    models = models if isinstance(models, dict) else {}
+    libs = [(k, v) for k, v in versions.items() if k != "models"]
+    parts = [
+        "### Software and Models",
+        table(["software", "version"], [(k, f"`{v}`") for k, v in libs]),
+    ]
+    if models:
+        parts.append(table(["model", "sha256"], [(k, f"`{v}`") for k, v in sorted(models.items())]))
+    return "\n\n".join(parts)
+
+
+def _recipe(facts: DatasetFacts) -> str:
+    if not facts.recipe:
+        return ""
+    dumped = yaml.safe_dump(facts.recipe, sort_keys=False, allow_unicode=True)
+    return "\n\n".join(
+        [
+            "### Recipe",
+            "The fully resolved recipe (defaults filled); `curate run` on it reproduces this "
+            "dataset:",
+            code(dumped, "yaml"),
+        ]
+    )
+
+
+def creation(facts: DatasetFacts, options: CardOptions) -> str:
+    parts = [
+        "## Dataset Creation",
+        "### Curation Rationale",
+        prompts.block("motivation", options.motivation),
+        "### Source Data",
+        "#### Data Collection",
+        prompts.block("collection", options.collection),
+        _inputs(facts),
+        "#### Processing",
+        _processing(facts),
+        _software(facts),
+        _recipe(facts),
+        "### Personal and Sensitive Information",
+        prompts.block("consent", options.consent),
+    ]
+    if "pii_count" in facts.schema.names:
+        parts.append(
+            "The `redact.pii` stage replaced personal data it recognised; `pii_count` says how "
+            "many spans each document lost. Pattern-based redaction misses some personal data."
+        )
+    return "\n\n".join(p for p in parts if p)

@@ -1,0 +1,67 @@
+"""The ``curate`` command line: a thin layer over the library.
+
+Library errors (:class:`curate.errors.CurateError`) become messages and exit codes here, at one
+boundary; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from curate import __version__
+from curate.errors import CurateError
+
+#: Every subcommand, as "module:attribute". One module per command or command group.
+COMMANDS: list[str] = [
+    "curate.cli.run:run",
+    "curate.cli.run:check",
+    "curate.cli.stages:stages",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="curate")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Curate text corpora for LLM training: dedup, score, filter, audit, card, publish."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+
+
+for _ref in COMMANDS:
+    _module, _, _attr = _ref.partition(":")
+    cli.add_command(getattr(importlib.import_module(_module), _attr))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and map errors to exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="curate", standalone_mode=False)
+    except CurateError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,116 @@
+"""Run report pieces: software versions, input fingerprints and the accounting check."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from collections.abc import Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate import schema
+from curate.io.reader import id_hashes
+from curate.io.sources import Source
+
+LIBRARIES = (
+    "pyarrow",
+    "polars",
+    "numpy",
+    "datasets",
+    "pydantic",
+    "datasketch",
+    "fasttext-wheel",
+    "alt-profanity-check",
+    "scikit-learn",
+    "torch",
+    "detoxify",
+    "transformers",
+    "ray",
+)
+
+
+def versions(models: dict[str, str] | None = None) -> dict[str, Any]:
+    """Versions of curate, Python and the key libraries that are installed."""
+    out: dict[str, Any] = {"python": platform.python_version()}
+    for name in ("llmos-curate", *LIBRARIES):
+        try:
+            out["curate" if name == "llmos-curate" else name] = version(name)
+        except PackageNotFoundError:
+            continue
+    out["models"] = dict(sorted((models or {}).items()))
+    return out
+
+
+def _file_digest(path: str) -> str:
+    """sha256 of the size and the first and last MiB: cheap, and changes when the file does."""
+    size = os.path.getsize(path)
+    h = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as f:
+        h.update(f.read(1 << 20))
+        if size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def fingerprint(sources: Sequence[Source]) -> dict[str, Any]:
+    """Paths, sizes and digests of the input, and one fingerprint over all of them."""
+    files = []
+    overall = hashlib.sha256()
+    for s in sources:
+        if s.format == "hf":
+            entry: dict[str, Any] = {"path": s.path, "name": s.name}
+        else:
+            entry = {
+                "path": s.path,
+                "name": s.name,
+                "bytes": os.path.getsize(s.path),
+                "digest": _file_digest(s.path),
+            }
+        overall.update(repr(sorted(entry.items() - {("path", s.path)})).encode())
+        files.append(entry)
+    return {"paths": [s.path for s in sources], "files": files, "fingerprint": overall.hexdigest()}
+
+
+class IdTally:
+    """An order-independent multiset digest of ids: count plus wrapping sums of two hashes.
+
+    Equal tallies of input and output mean every id is accounted for exactly once (up to a
+    2^-128 chance), in constant memory.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sum1 = np.uint64(0)
+        self.sum2 = np.uint64(0)
+
+    def add(self, ids: pa.Array | pa.ChunkedArray) -> None:
+        if len(ids) == 0:
+            return
+        h = id_hashes(ids)
+        with np.errstate(over="ignore"):
+            self.sum1 = np.uint64(self.sum1 + h.sum(dtype=np.uint64))
+            self.sum2 = np.uint64(
+                self.sum2
+                + (h * np.uint64(0x9E3779B97F4A7C15) ^ (h >> np.uint64(29))).sum(dtype=np.uint64)
+            )
+        self.count += len(ids)
+
+    def add_files(self, paths: Iterable[Path]) -> None:
+        for p in paths:
+            self.add(pq.read_table(p, columns=[schema.ID]).column(schema.ID))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdTally) and (self.count, self.sum1, self.sum2) == (
+            other.count,
+            other.sum1,
+            other.sum2,
+        )
+
+    __hash__ = None  # type: ignore[assignment]

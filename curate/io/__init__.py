@@ -1,0 +1,1 @@
+"""Reading every DATASET form as Arrow batches, and writing Parquet shards atomically."""

@@ -1,0 +1,226 @@
+"""Recipes: YAML loaded with ``yaml.safe_load`` and validated before any data is read.
+
+Errors name the file, the field path and the fix, e.g.
+``recipes/x.yaml: stages[2].with.threshold: must be between 0 and 1``.
+
+>>> r = parse_recipe({"name": "demo", "input": {"path": "in.jsonl"},
+...                   "stages": [{"use": "filter", "with": {"where": "length(text) > 3"}}],
+...                   "output": {"path": "out/demo"}})
+>>> [s.label for s in r.stages], r.build_stages()[0].where
+(['filter'], 'length(text) > 3')
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from curate.errors import RecipeError
+from curate.io.writer import Compression
+from curate.stage import Stage
+from curate.stages import get_stage
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InputSpec(_Model):
+    """Where the corpus comes from and which columns hold the text and the ids."""
+
+    path: str | list[str] = Field(
+        description="File, glob, list, folder, registry ref NAME@X.Y.Z or hf://datasets/ORG/NAME."
+    )
+    text_column: str = Field("text", description="Column holding the document text.")
+    id_column: str | None = Field(
+        None,
+        description="Column of unique ids; default: `id` when present, else generated "
+        "as `<file>:<row>`.",
+    )
+    columns: list[str] | None = Field(
+        None, description="Other columns to carry through (default: all)."
+    )
+    on_error: Literal["error", "skip"] = Field(
+        "error", description="`skip` moves unreadable rows to the ledger instead of failing."
+    )
+
+
+class StageSpec(_Model):
+    """One step of the recipe: a stage name and its parameters."""
+
+    use: str = Field(description="Stage name, see `curate stages`.")
+    with_: dict[str, Any] = Field(
+        default_factory=dict, alias="with", description="The stage's parameters."
+    )
+    id: str | None = Field(
+        None,
+        description="Label for reports and the ledger (default: the "
+        "stage name, numbered when it repeats).",
+    )
+    label: str = Field("", exclude=True)
+
+
+class OutputSpec(_Model):
+    """Where the curated dataset is written and how it is sharded."""
+
+    path: str = Field(description="Output folder.")
+    shard_rows: int = Field(
+        100_000, gt=0, description="Rows per input shard and at most per output file."
+    )
+    shard_bytes: int = Field(
+        512 << 20, gt=0, description="Uncompressed bytes at most per output file."
+    )
+    compression: Compression = Field("zstd", description="Parquet compression.")
+
+
+class Recipe(_Model):
+    """A whole recipe."""
+
+    name: str = Field(description="Slug naming the recipe and the dataset.")
+    description: str = ""
+    input: InputSpec
+    stages: list[StageSpec] = Field(default_factory=list)
+    output: OutputSpec
+    card: dict[str, Any] = Field(default_factory=dict)
+    audit: dict[str, Any] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,99}", value):
+            raise ValueError("must be a slug: lowercase letters, digits, '.', '_' or '-'")
+        return value
+
+    def build_stages(self) -> list[Stage]:
+        """Instantiate every stage from its parameters (raises RecipeError with paths)."""
+        built: list[Stage] = []
+        for i, spec in enumerate(self.stages):
+            try:
+                cls = get_stage(spec.use)
+            except RecipeError as exc:
+                raise RecipeError(f"stages[{i}].use: {exc.message}", hint=exc.hint) from exc
+            try:
+                built.append(cls(**spec.with_))
+            except ValidationError as exc:
+                raise _validation_error(exc, prefix=f"stages[{i}].with", model=cls) from exc
+        return built
+
+    def resolved(self) -> dict[str, Any]:
+        """The recipe with every default filled, stage parameters included."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for spec, stage, out in zip(self.stages, self.build_stages(), data["stages"]):
+            out["with"] = stage.params()
+            out["id"] = spec.label
+        return data
+
+
+def _label_stages(recipe: Recipe) -> None:
+    counts = Counter(s.use for s in recipe.stages)
+    seen: Counter[str] = Counter()
+    for spec in recipe.stages:
+        seen[spec.use] += 1
+        spec.label = spec.id or (
+            spec.use if counts[spec.use] == 1 else f"{spec.use}#{seen[spec.use]}"
+        )
+    labels = [s.label for s in recipe.stages]
+    dup = [x for x, n in Counter(labels).items() if n > 1]
+    if dup:
+        raise RecipeError(f"stages: id {dup[0]!r} is used twice", hint="give each stage its own id")
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _validation_error(
+    exc: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None
+) -> RecipeError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    path = _loc(loc)
+    where = f"{prefix}.{path}" if prefix and path else prefix or path
+    hint = None
+    if err["type"] == "extra_forbidden":
+        known = list(model.model_fields) if model is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else (f"known fields: {', '.join(known)}" if known else None)
+        )
+        return RecipeError(f"{where}: unknown field", hint=hint)
+    if err["type"] == "missing":
+        return RecipeError(f"{where}: required field is missing")
+    return RecipeError(f"{where}: {err['msg']}", hint=hint)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    sub: dict[str, type[BaseModel]] = {
+        "input": InputSpec,
+        "output": OutputSpec,
+        "stages": StageSpec,
+    }
+    return sub.get(str(loc[0]), Recipe) if len(loc) > 1 else Recipe
+
+
+def parse_recipe(data: Any, *, source: str = "recipe") -> Recipe:
+    """Validate recipe data (a mapping) into a :class:`Recipe`, stages included."""
+    if not isinstance(data, dict):
+        raise RecipeError(f"{source}: a recipe is a YAML mapping with name, input, stages, output")
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        loc = tuple(exc.errors()[0]["loc"])
+        model = _model_at(tuple(p for p in loc if not isinstance(p, int)))
+        err = _validation_error(exc, model=model)
+        raise RecipeError(f"{source}: {err.message}", hint=err.hint) from exc
+    try:
+        _label_stages(recipe)
+        recipe.build_stages()
+        _validate_blocks(recipe)
+    except RecipeError as exc:
+        raise RecipeError(f"{source}: {exc.message}", hint=exc.hint) from exc
+    return recipe
+
+
+def _validate_blocks(recipe: Recipe) -> None:
+    """Validate the ``card:`` and ``audit:`` blocks against their owners' option models."""
+    from curate.card import CardOptions
+
+    try:
+        CardOptions.model_validate(recipe.card)
+    except ValidationError as exc:
+        raise _validation_error(exc, prefix="card", model=CardOptions) from exc
+    if recipe.audit is not None:
+        from curate.audit import AuditOptions
+
+        try:
+            AuditOptions.model_validate(recipe.audit)
+        except ValidationError as exc:
+            raise _validation_error(exc, prefix="audit", model=AuditOptions) from exc
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load and validate a YAML recipe file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError(f"{p}: cannot read recipe ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise RecipeError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    return parse_recipe(data, source=str(p))

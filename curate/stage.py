@@ -1,0 +1,188 @@
+"""The stage abstraction: a frozen, validated set of parameters that transforms record batches.
+
+A stage reads some columns, may write others, and either keeps every row (``score.*``,
+``normalize``) or marks the rows it removes with a reason (``filter``, ``dedup.*``). Removal is
+never silent: a stage sets :data:`curate.schema.REASON` (and optionally
+:data:`curate.schema.DETAIL`) on the rows it drops, and the executor moves them to the ledger.
+
+Two flavours exist:
+
+* :class:`MapStage` transforms each batch on its own; executors run it in parallel over shards.
+* :class:`GlobalStage` must see the whole input (deduplication); it consumes every batch, spilling
+  to ``ctx.workdir`` to stay in bounded memory, then yields its output.
+
+Examples
+--------
+>>> import pyarrow as pa
+>>> from curate.stage import MapStage
+>>> class Upper(MapStage):
+...     name = "example.upper"
+...     summary = "Upper-cases text."
+...     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+...         import pyarrow.compute as pc
+...         return batch.set_column(1, "text", pc.utf8_upper(batch.column(1)))
+>>> b = pa.record_batch({"id": ["a"], "text": ["hi"]})
+>>> [x.to_pydict() for x in Upper()([b])]
+[{'id': ['a'], 'text': ['HI']}]
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from curate import schema
+from curate.errors import RecipeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What an executor tells a stage about where it runs.
+
+    ``workdir`` is scratch space private to this stage (spill files); ``workers`` is how many
+    processes the stage may use for its own parallel work.
+    """
+
+    workdir: Path
+    workers: int = 1
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Stage(BaseModel):
+    """Base class of every stage. Subclasses declare pydantic fields as their parameters."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    kind: ClassVar[Literal["map", "global"]] = "map"
+    #: True for stages that may drop rows (they must say why, per row).
+    removes_rows: ClassVar[bool] = False
+    #: Reasons this stage may write into the ledger, for docs and reports.
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    _ctx: StageContext | None = PrivateAttr(default=None)
+
+    def reads(self) -> tuple[str, ...]:
+        """Columns this stage needs."""
+        return (schema.TEXT,)
+
+    def writes(self) -> tuple[str, ...]:
+        """Columns this stage adds or rewrites."""
+        return tuple(f.name for f in self.output_fields())
+
+    def output_fields(self) -> list[pa.Field]:
+        """Arrow fields of the columns this stage adds (rewritten columns keep their type)."""
+        return []
+
+    def plan(self, columns: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
+        """Check this stage against the columns available before it; return those after it.
+
+        Raises :class:`RecipeError` naming the missing column. Override to validate more
+        (the ``filter`` stage compiles its expression here).
+        """
+        missing = [c for c in self.reads() if c not in columns]
+        if missing:
+            have = ", ".join(sorted(columns))
+            raise RecipeError(
+                f"stage {self.name!r} reads column {missing[0]!r}, which nothing produces "
+                f"(available: {have})",
+                hint="add a stage that writes it earlier in the recipe, or fix the column name",
+            )
+        out = dict(columns)
+        for f in self.output_fields():
+            out[f.name] = f.type
+        return out
+
+    def setup(self, ctx: StageContext) -> None:
+        """Called once per worker before the first batch; load models here, lazily."""
+        self._ctx = ctx
+
+    @property
+    def ctx(self) -> StageContext:
+        if self._ctx is None:
+            raise RuntimeError(f"stage {self.name} used before setup()")
+        return self._ctx
+
+    def model_versions(self) -> dict[str, str]:
+        """Models this stage used, as ``{asset name: sha256}``, for the run report."""
+        return {}
+
+    def params(self) -> dict[str, Any]:
+        """Resolved parameters, defaults filled, as plain JSON-able data."""
+        return self.model_dump(mode="json")
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description for ``curate check`` and reports."""
+        return {"use": self.name, "params": self.params()}
+
+    @abstractmethod
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Transform a stream of batches."""
+
+
+class MapStage(Stage):
+    """A stage that handles each batch independently (parallel over shards)."""
+
+    kind: ClassVar[Literal["map", "global"]] = "map"
+
+    @abstractmethod
+    def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Transform one batch; must return as many rows as it got (mark removals instead)."""
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if self._ctx is None:
+            self.setup(StageContext(workdir=Path(".")))
+        for batch in batches:
+            out = self.process(batch)
+            if out.num_rows != batch.num_rows:
+                raise RuntimeError(
+                    f"stage {self.name} returned {out.num_rows} rows for {batch.num_rows}; "
+                    "stages mark removed rows, they never drop them"
+                )
+            yield out
+
+
+class GlobalStage(Stage):
+    """A stage that needs the whole input before it can decide (deduplication)."""
+
+    kind: ClassVar[Literal["map", "global"]] = "global"
+
+
+def mark_removed(
+    batch: pa.RecordBatch, reasons: pa.Array, details: pa.Array | None = None
+) -> pa.RecordBatch:
+    """Attach per-row removal reasons (null = keep) and optional details to ``batch``."""
+    names = list(batch.schema.names)
+    cols = list(batch.columns)
+    for name, arr in ((schema.REASON, reasons), (schema.DETAIL, details)):
+        if arr is None:
+            continue
+        arr = arr.cast(pa.string())
+        if name in names:
+            cols[names.index(name)] = arr
+        else:
+            names.append(name)
+            cols.append(arr)
+    return pa.RecordBatch.from_arrays(cols, names=names)
+
+
+def set_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.RecordBatch:
+    """Replace column ``name`` or append it, keeping internal columns last."""
+    names = list(batch.schema.names)
+    if name in names:
+        return batch.set_column(names.index(name), name, values)
+    pos = len(names)
+    for internal in schema.INTERNAL:
+        if internal in names:
+            pos = min(pos, names.index(internal))
+    return batch.add_column(pos, name, values)
