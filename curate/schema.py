@@ -32,9 +32,11 @@ TYPES: dict[str, pa.DataType] = {
     "lang": pa.string(),
     "lang_score": pa.float64(),
     "lang_mixed": pa.float64(),
+    "lang_top": pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float64())])),
     "script": pa.string(),
     "toxicity": pa.float64(),
     "identities": pa.list_(pa.string()),
+    "identity_counts": pa.list_(pa.int64()),
     "pii_count": pa.int64(),
 }
 

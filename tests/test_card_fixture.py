@@ -76,7 +76,9 @@ AUDIT: dict[str, Any] = {
             "disparity_ratio": 1.0,
         },
     },
-    "filter_impact": {"filter": {"religion/muslim": {"removal_rate": 0.2, "ratio": 2.0}}},
+    "filter_impact": {
+        "filter": {"religion/muslim": {"removal_rate": 0.2, "ratio": 2.0, "flagged": True}}
+    },
     "findings": [
         "Documents mentioning gender/female are 12.5% of the dataset.",
         "Toxic documents are 1.8 times as frequent among documents mentioning religion/muslim.",

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ class LengthTally:
         cum = np.concatenate([[0], np.cumsum(self.counts)])
         return [
             (lo, hi, int(cum[min(hi, cum.size - 1)] - cum[lo]))
-            for lo, hi in zip(edges[:-1], edges[1:])
+            for lo, hi in itertools.pairwise(edges)
         ]
 
 

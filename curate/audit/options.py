@@ -2,13 +2,12 @@
 
 >>> AuditOptions(toxicity_threshold=0.7).sections[:2]
 ['composition', 'representation']
->>> AuditOptions.model_validate({"thresold": 1})
-Traceback (most recent call last):
-...
-pydantic_core._pydantic_core.ValidationError: 1 validation error for AuditOptions
-thresold
-  Extra inputs are not permitted [type=extra_forbidden, input_value=1, input_type=int]
-...
+>>> from pydantic import ValidationError
+>>> try:
+...     AuditOptions.model_validate({"thresold": 1})
+... except ValidationError as exc:
+...     print(exc.errors()[0]["type"], exc.errors()[0]["loc"])
+extra_forbidden ('thresold',)
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def entropy(counts: Sequence[float] | NDArray[np.float64]) -> float:
     if arr.size == 0:
         return 0.0
     p = arr / arr.sum()
-    return float(-(p * np.log2(p)).sum())
+    return max(0.0, float(-(p * np.log2(p)).sum()))
 
 
 def effective_number(counts: Sequence[float] | NDArray[np.float64]) -> float:
@@ -78,22 +78,25 @@ def risk_ratio(
     return (ratio, math.exp(log_est - z * se), math.exp(log_est + z * se))
 
 
-def npmi(joint: float, x: float, y: float, total: float) -> float:
-    """Normalised pointwise mutual information of two events from counts.
+def npmi(
+    joint: NDArray[np.float64] | float, x: NDArray[np.float64] | float, y: float, total: float
+) -> NDArray[np.float64]:
+    """Normalised pointwise mutual information of events from counts (element-wise).
 
-    ``log(p(x,y) / (p(x) p(y))) / -log p(x,y)``, in [-1, 1]; -1 when they never co-occur.
+    ``log(p(x,y) / (p(x) p(y))) / -log p(x,y)``, in [-1, 1]; -1 where they never co-occur and 1
+    where ``p(x,y) = 1``.
 
-    >>> round(npmi(2, 4, 4, 8), 6)
-    0.0
-    >>> npmi(4, 4, 4, 4)
-    1.0
+    >>> npmi(np.array([2.0, 4.0, 0.0]), np.array([4.0, 4.0, 4.0]), 4, 8).round(6).tolist()
+    [0.0, 1.0, -1.0]
     """
-    if joint <= 0:
-        return -1.0
-    pxy = joint / total
-    if pxy >= 1.0:
-        return 1.0
-    return math.log(pxy / ((x / total) * (y / total))) / -math.log(pxy)
+    joint_arr = np.asarray(joint, dtype=np.float64)
+    x_arr = np.asarray(x, dtype=np.float64)
+    pxy = joint_arr / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(pxy / ((x_arr / total) * (y / total)))
+        out = pmi / -np.log(pxy)
+    out = np.where(joint_arr <= 0, -1.0, out)
+    return np.asarray(np.where(pxy >= 1.0, 1.0, out), dtype=np.float64)
 
 
 def log_odds_z(

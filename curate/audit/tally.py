@@ -8,9 +8,9 @@ A batch arrives with the audit's canonical columns (see :mod:`curate.audit.colum
 >>> t = ColumnTally(threshold=0.5)
 >>> b = pa.record_batch({"identities": [["gender/female"], [], ["gender/female", "age/old"]],
 ...                      "__audit_toxicity": [0.9, 0.1, None], "lang": ["en", "en", "fr"]})
->>> t.update(b, group_pairs(b))
->>> t.documents, t.scored, t.toxic, dict(t.languages)
-(3, 2, 1, {'en': 2, 'fr': 1})
+>>> t.update(b)
+>>> t.documents, t.scored, t.toxic, sorted(t.languages.items())
+(3, 2, 1, [('en', 2), ('fr', 1)])
 >>> t.groups["gender/female"]
 GroupCounts(docs=2, scored=1, toxic=1)
 """
@@ -18,11 +18,15 @@ GroupCounts(docs=2, scored=1, toxic=1)
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 IDENTITIES = "identities"
@@ -54,18 +58,84 @@ class DuplicateCounts:
     clusters: float = 0.0
 
 
+def value_counts(values: pa.Array | pa.ChunkedArray) -> dict[str | None, int]:
+    """Occurrences of each value of a string column (dictionary-encoded or not)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
+    names = [None if x is None else str(x) for x in encoded.dictionary.to_pylist()]
+    codes = encoded.indices.fill_null(len(names)).to_numpy()
+    counts = np.bincount(codes, minlength=len(names) + 1)
+    out: dict[str | None, int] = {}
+    for name, count in zip([*names, None], counts.tolist()):
+        if count:
+            out[name] = out.get(name, 0) + count
+    return out
+
+
+@dataclass(frozen=True)
+class GroupCodes:
+    """Each document's distinct groups as integer codes: ``doc[i]`` mentions ``names[code[i]]``."""
+
+    doc: NDArray[np.int64]
+    code: NDArray[np.int64]
+    names: list[str]
+
+
+def group_codes(identities: pa.Array | pa.ChunkedArray) -> GroupCodes:
+    """Flatten a list column of groups into ``(doc, code)`` pairs, one per distinct group.
+
+    Works on the list's flat values with NumPy: list operations per row are far slower.
+    """
+    if isinstance(identities, pa.ChunkedArray):
+        identities = identities.combine_chunks()
+    flat = pc.list_flatten(identities)
+    doc = pc.list_parent_indices(identities).to_numpy().astype(np.int64)
+    # Parquet readers can hand the values over dictionary-encoded already.
+    encoded = flat if pa.types.is_dictionary(flat.type) else pc.dictionary_encode(flat)
+    code = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    keep = code >= 0
+    doc, code = doc[keep], code[keep]
+    names = [str(x) for x in encoded.dictionary.to_pylist()]
+    # Lists written in sorted order (as the identity stage writes them) have no repeats when
+    # names strictly increase within each document: a linear check before a hash-based one.
+    rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
+    ranked = rank[code] if code.size else code
+    same = doc[1:] == doc[:-1]
+    if not np.all(ranked[1:][same] > ranked[:-1][same]):
+        key = pl.Series(doc * max(1, len(names)) + code)
+        first = key.is_first_distinct().to_numpy()
+        doc, code = doc[first], code[first]
+    return GroupCodes(doc, code, names)
+
+
+def parquet_batches(path: str | Path, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """``columns`` of a Parquet file (those it has), row group by row group.
+
+    Group names and languages are few distinct strings: they are read dictionary-encoded, which
+    skips decoding every string. A list's element path depends on the writer.
+    """
+    plain = pq.ParquetFile(path)
+    present = [c for c in columns if c in plain.schema_arrow.names]
+    paths = {plain.schema.column(i).path for i in range(len(plain.schema))}
+    wanted = (f"{IDENTITIES}.list.element", f"{IDENTITIES}.list.item", LANG)
+    dictionary = [p for p in wanted if p in paths and p.split(".")[0] in present]
+    parquet = pq.ParquetFile(path, read_dictionary=dictionary)
+    for group in range(parquet.num_row_groups):
+        if not present:
+            rows = parquet.metadata.row_group(group).num_rows
+            yield pa.RecordBatch.from_pydict({"__row": pa.nulls(rows, pa.int8())})
+            continue
+        yield from parquet.read_row_group(group, columns=present).to_batches()
+
+
 def group_pairs(batch: pa.RecordBatch) -> pl.DataFrame:
     """``(doc, group)`` rows: each document's distinct groups, ``doc`` its row in the batch."""
     if IDENTITIES not in batch.schema.names:
         return pl.DataFrame(schema={"doc": pl.Int64, "group": pl.String})
-    series = pl.Series("group", batch.column(IDENTITIES))
-    return (
-        pl.DataFrame({"group": series.list.unique()})
-        .with_row_index("doc")
-        .explode("group")
-        .drop_nulls("group")
-        .with_columns(pl.col("doc").cast(pl.Int64))
-    )
+    codes = group_codes(batch.column(IDENTITIES))
+    names = pl.Series("names", codes.names, dtype=pl.String)
+    return pl.DataFrame({"doc": codes.doc, "group": names.gather(codes.code)})
 
 
 @dataclass
@@ -83,64 +153,65 @@ class ColumnTally:
     groups: dict[str, GroupCounts] = field(default_factory=dict)
     duplicates: DuplicateCounts = field(default_factory=DuplicateCounts)
 
-    def update(self, batch: pa.RecordBatch, pairs: pl.DataFrame) -> None:
-        """Add one batch; ``pairs`` is :func:`group_pairs` of it."""
+    def update(self, batch: pa.RecordBatch) -> None:
+        """Add one batch."""
         n = batch.num_rows
         self.documents += n
         names = batch.schema.names
         if LANG in names:
-            langs = pl.Series("lang", batch.column(LANG)).fill_null(UNKNOWN_LANG).value_counts()
-            for lang, count in langs.iter_rows():
-                self.languages[str(lang)] += int(count)
+            for lang, count in value_counts(batch.column(LANG)).items():
+                self.languages[UNKNOWN_LANG if lang is None else lang] += count
         else:
             self.languages[UNKNOWN_LANG] += n
-        tox = pl.Series("tox", batch.column(TOXICITY)) if TOXICITY in names else None
-        if tox is not None:
-            scores = tox.drop_nulls().to_numpy()
-            self.scored += scores.size
-            self.toxic += int((scores >= self.threshold).sum())
-            self.toxicity_sum += float(scores.sum())
-            bins = np.minimum((scores * TOX_BINS).astype(np.int64), TOX_BINS - 1)
+        scored = toxic = None
+        if TOXICITY in names:
+            values = batch.column(TOXICITY).cast(pa.float64())
+            scores = pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False)
+            scored = ~np.isnan(scores)
+            toxic = scores >= self.threshold  # NaN (unscored) compares false
+            valid = scores[scored]
+            self.scored += int(valid.size)
+            self.toxic += int(toxic.sum())
+            self.toxicity_sum += float(valid.sum())
+            bins = np.minimum((valid * TOX_BINS).astype(np.int64), TOX_BINS - 1)
             self.toxicity_hist += np.bincount(bins, minlength=TOX_BINS)
-        self._update_groups(pairs, tox)
+        if IDENTITIES in names:
+            self._update_groups(group_codes(batch.column(IDENTITIES)), n, scored, toxic)
         self._update_duplicates(batch)
 
-    def _update_groups(self, pairs: pl.DataFrame, tox: pl.Series | None) -> None:
-        if pairs.height == 0:
+    def _update_groups(
+        self,
+        codes: GroupCodes,
+        n: int,
+        scored: NDArray[np.bool_] | None,
+        toxic: NDArray[np.bool_] | None,
+    ) -> None:
+        if codes.doc.size == 0:
             return
-        self.with_identity += pairs.get_column("doc").n_unique()
-        if tox is None:
-            rows = pairs.group_by("group").agg(
-                pl.len().alias("docs"), pl.lit(0).alias("scored"), pl.lit(0).alias("toxic")
-            )
-        else:
-            score = tox.gather(pairs.get_column("doc"))
-            rows = (
-                pairs.with_columns(score.alias("tox"))
-                .group_by("group")
-                .agg(
-                    pl.len().alias("docs"),
-                    pl.col("tox").is_not_null().sum().alias("scored"),
-                    (pl.col("tox") >= self.threshold).sum().alias("toxic"),
-                )
-            )
-        for group, docs, scored, toxic in rows.iter_rows():
-            counts = self.groups.setdefault(str(group), GroupCounts())
-            counts.docs += int(docs)
-            counts.scored += int(scored)
-            counts.toxic += int(toxic or 0)
+        self.with_identity += int(np.count_nonzero(np.bincount(codes.doc, minlength=n)))
+        size = len(codes.names)
+        docs = np.bincount(codes.code, minlength=size)
+        zeros = np.zeros(size)
+        n_scored = zeros if scored is None else np.bincount(codes.code, scored[codes.doc], size)
+        n_toxic = zeros if toxic is None else np.bincount(codes.code, toxic[codes.doc], size)
+        for i, name in enumerate(codes.names):
+            if docs[i]:
+                counts = self.groups.setdefault(name, GroupCounts())
+                counts.docs += int(docs[i])
+                counts.scored += int(n_scored[i])
+                counts.toxic += int(n_toxic[i])
 
     def _update_duplicates(self, batch: pa.RecordBatch) -> None:
         names = batch.schema.names
         dup = self.duplicates
         if "dup_count" in names:
             dup.exact_column = True
-            counts = pl.Series("c", batch.column("dup_count")).drop_nulls().to_numpy()
+            counts = pc.drop_null(batch.column("dup_count")).to_numpy()
             dup.docs_with_copies += int((counts > 1).sum())
             dup.copies_removed += int(np.maximum(counts - 1, 0).sum())
         if "dup_cluster_size" in names:
             dup.near_column = True
-            sizes = pl.Series("s", batch.column("dup_cluster_size")).drop_nulls().to_numpy()
+            sizes = pc.drop_null(batch.column("dup_cluster_size")).to_numpy()
             in_cluster = sizes[sizes > 1]
             dup.docs_in_clusters += int(in_cluster.size)
             # Each member of a cluster of size k adds 1/k: the sum counts clusters.

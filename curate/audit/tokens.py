@@ -1,9 +1,10 @@
 """Tokenising a batch of documents once for every text statistic of the audit.
 
 Splitting on whitespace gives the composition's word counts. Association and pronoun counts use
-the same tokens, normalised: lower-cased, leading and trailing non-letters stripped, and kept only
-when at least two characters of letters, apostrophes and hyphens remain. Normalisation runs on the
-batch's distinct tokens rather than on every token, which is what makes the pass fast.
+the same tokens, lower-cased and cut into words: runs of letters, with apostrophes and hyphens
+allowed between letters, of two characters or more (digits and punctuation are not words).
+Normalisation runs on the batch's distinct tokens rather than on every token, which is what makes
+the pass fast.
 
 >>> import pyarrow as pa
 >>> t = tokenize(pa.array(["He said: Hello, world!", None, "hello  x 42"]))
@@ -23,10 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-#: Characters stripped from both ends of a token before it is counted as a word.
-_EDGES = r"^[^\p{L}]+|[^\p{L}]+$"
-#: What a counted word may contain after stripping.
-_WORD = r"^[\p{L}\p{M}'’-]{2,}$"
+#: A counted word: letters, with apostrophes or hyphens only between letters.
+_WORD = r"\p{L}(?:[\p{L}\p{M}]|['’-]\p{L})*"
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,9 @@ class Tokens:
     #: Per counted token: its document (row in the batch) and its index into ``words``.
     doc: NDArray[np.int64]
     word_ids: NDArray[np.int64]
-
-
-def _split(text: pa.Array) -> pa.ListArray:
-    # On pure-ASCII batches both splits agree, and the ASCII one is faster.
-    if pc.all(pc.string_is_ascii(text)).as_py() is not False:
-        return pc.ascii_split_whitespace(text)
-    return pc.utf8_split_whitespace(text)
+    #: The first ``ordered`` tokens are in document order (the rest come from tokens holding
+    #: several words, appended at the end).
+    ordered: int = 0
 
 
 def tokenize(text: pa.Array | pa.ChunkedArray) -> Tokens:
@@ -56,33 +51,53 @@ def tokenize(text: pa.Array | pa.ChunkedArray) -> Tokens:
     if pa.types.is_large_string(text.type):
         text = text.cast(pa.string())
     text = pc.fill_null(text, "")
-    parts = _split(text)
+    # Split on ASCII whitespace (fast); Unicode spaces inside a token are counted below.
+    parts = pc.ascii_split_whitespace(text)
     lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(parts)
     if len(flat) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return Tokens(lengths, pa.array([], pa.string()), empty, empty)
+        return Tokens(lengths, pa.array([], pa.string()), empty, empty, 0)
     parent = pc.list_parent_indices(parts).to_numpy().astype(np.int64)
-    # Leading or trailing whitespace yields empty strings, which are not words.
-    empty = pc.equal(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-    if empty.any():
-        lengths -= np.bincount(parent[empty], minlength=len(lengths))
     encoded = pc.dictionary_encode(flat)
     indices = encoded.indices.to_numpy().astype(np.int64)
-    raw = pl.Series("w", encoded.dictionary)
-    normal = raw.str.to_lowercase().str.replace_all(_EDGES, "")
-    valid = normal.str.contains(_WORD)
-    kept = normal.filter(valid)
-    words = kept.unique(maintain_order=True)
-    # Map each distinct raw token to its normalised word's index, -1 when it is not a word.
-    lookup = pl.DataFrame({"w": words, "i": np.arange(words.len(), dtype=np.int64)})
-    mapped = (
-        pl.DataFrame({"w": normal})
-        .join(lookup, on="w", how="left", maintain_order="left")
-        .get_column("i")
-        .fill_null(-1)
-        .to_numpy()
+    raw = encoded.dictionary
+    # Whitespace words per distinct raw token: 0 for the empty strings that leading or trailing
+    # spaces leave, more than 1 when it holds Unicode spaces (no-break space, ideographic space).
+    pieces = pc.list_value_length(pc.utf8_split_whitespace(raw)).to_numpy(zero_copy_only=False)
+    pieces = pieces - (pc.binary_length(pc.utf8_trim_whitespace(raw)).to_numpy() == 0)
+    if (pieces != 1).any():
+        lengths += np.bincount(parent, weights=pieces[indices] - 1, minlength=len(lengths)).astype(
+            np.int64
+        )
+    # Words of each distinct raw token (most have one; "stop—now" has two).
+    found = (
+        pl.DataFrame({"w": pl.Series(raw).str.to_lowercase().str.extract_all(_WORD)})
+        .with_row_index("raw")
+        .explode("w")
+        .filter(pl.col("w").str.len_chars() >= 2)
     )
-    token_word = mapped[indices]
+    words = found.get_column("w").unique(maintain_order=True)
+    lookup = pl.DataFrame({"w": words, "i": np.arange(words.len(), dtype=np.int64)})
+    found = found.join(lookup, on="w", maintain_order="left")
+    raw_ids = found.get_column("raw").to_numpy().astype(np.int64)
+    word_ids = found.get_column("i").to_numpy()
+    per_raw = np.bincount(raw_ids, minlength=len(raw))
+    # Fast path: tokens whose raw form is exactly one word map directly.
+    single = np.full(len(raw), -1, dtype=np.int64)
+    one = per_raw[raw_ids] == 1
+    single[raw_ids[one]] = word_ids[one]
+    token_word = single[indices]
     keep = token_word >= 0
-    return Tokens(lengths, words.to_arrow(), parent[keep], token_word[keep])
+    doc, out = parent[keep], token_word[keep]
+    ordered = doc.size
+    multi = np.flatnonzero(per_raw[indices] > 1)
+    if multi.size:
+        # The few tokens holding several words: expand each into its raw token's words.
+        first = np.concatenate([[0], np.cumsum(per_raw)[:-1]])
+        repeat = per_raw[indices[multi]]
+        starts = np.repeat(first[indices[multi]], repeat)
+        within = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        doc = np.concatenate([doc, np.repeat(parent[multi], repeat)])
+        out = np.concatenate([out, word_ids[starts + within]])
+    return Tokens(lengths, words.to_arrow(), doc, out, ordered)

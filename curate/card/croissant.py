@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,15 @@ import pyarrow as pa
 from curate import __version__
 from curate.card.columns import meaning
 from curate.card.facts import DatasetFacts
-from curate.card.findings import impact_sentences
+from curate.card.findings import audit_findings
 from curate.card.options import CardOptions
 from curate.card.render import bibtex
 
 CROISSANT = "http://mlcommons.org/croissant/1.0"
 CROISSANT_RAI = "http://mlcommons.org/croissant/RAI/1.0"
 PARQUET = "application/x-parquet"
+#: Croissant recommends a semantic version; a run folder gets one only when it is published.
+UNPUBLISHED = "0.0.0"
 
 #: The Croissant 1.0 JSON-LD context (term -> IRI), as the specification defines it.
 CONTEXT: dict[str, Any] = {
@@ -106,9 +109,7 @@ def _rai(facts: DatasetFacts, options: CardOptions) -> dict[str, Any]:
     models = facts.versions.get("models")
     models = models if isinstance(models, dict) else {}
     audit = facts.audit
-    biases = [str(f) for f in audit.get("findings") or []] + impact_sentences(
-        audit.get("filter_impact")
-    )
+    biases = audit_findings(audit)
     if not audit:
         biases = ["The dataset was not audited for bias (run `curate audit`)."]
     rai: dict[str, Any] = {
@@ -142,8 +143,14 @@ def croissant(
     languages: list[str] | None = None,
     url: str | None = None,
     version: str | None = None,
+    checksums: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The Croissant document for a dataset folder, as JSON-able data."""
+    """The Croissant document for a dataset folder, as JSON-able data.
+
+    ``checksums`` maps a data file's relative path to its sha256 when the caller already knows
+    it (the registry does), saving a second read of every file.
+    """
+    known = checksums or {}
     files: list[dict[str, Any]] = [
         {
             "@type": "cr:FileObject",
@@ -152,7 +159,7 @@ def croissant(
             "contentUrl": f.path.relative_to(facts.root).as_posix(),
             "contentSize": f"{f.size} B",
             "encodingFormat": PARQUET,
-            "sha256": sha256_file(f.path),
+            "sha256": known.get(f.path.relative_to(facts.root).as_posix()) or sha256_file(f.path),
         }
         for f in facts.files
     ]
@@ -197,7 +204,7 @@ def croissant(
         "description": description or f"Text corpus curated with curate ({facts.rows} documents).",
         "license": license_url(options),
         "url": url or options.homepage or "https://pypi.org/project/llmos-curate/",
-        "version": version or "1.0.0",
+        "version": version or UNPUBLISHED,
         "datePublished": str(facts.run.get("created") or "")[:10] or None,
         "citeAs": bibtex(facts, options),
         "creator": [{"@type": "sc:Person", "name": a} for a in options.authors] or None,
@@ -250,11 +257,14 @@ def write_croissant(
     languages: list[str] | None = None,
     url: str | None = None,
     version: str | None = None,
+    checksums: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``croissant.json`` next to the card; return its path."""
     from curate.card import atomic_write
 
-    doc = croissant(facts, options, languages=languages, url=url, version=version)
+    doc = croissant(
+        facts, options, languages=languages, url=url, version=version, checksums=checksums
+    )
     path = facts.root / "croissant.json"
     atomic_write(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -108,7 +108,14 @@ def scores(facts: DatasetFacts, audit_threshold: float | None) -> str:
 
 
 def impact_sentences(impact: Any) -> list[str]:
-    """Plain sentences for groups a stage removed disproportionately (ratio >= 1.5)."""
+    """Sentences for the groups the audit flagged as removed disproportionately by a stage.
+
+    ``impact`` is the audit's ``filter_impact``: stage -> group -> {ratio, flagged, ...}.
+
+    >>> impact_sentences({"toxic": {"religion/muslim": {"ratio": 2.5, "flagged": True}}})[0][:60]
+    'Stage `toxic` removed documents mentioning `religion/muslim`'
+
+    """
     out: list[str] = []
     if not isinstance(impact, dict):
         return out
@@ -116,8 +123,10 @@ def impact_sentences(impact: Any) -> list[str]:
         if not isinstance(groups, dict):
             continue
         for group, row in groups.items():
-            ratio = row.get("ratio") if isinstance(row, dict) else None
-            if isinstance(ratio, (int, float)) and ratio >= 1.5:
+            if not isinstance(row, dict) or not row.get("flagged"):
+                continue
+            ratio = row.get("ratio")
+            if isinstance(ratio, (int, float)):
                 out.append(
                     f"Stage `{stage}` removed documents mentioning `{group}` at {ratio:.1f} times "
                     "its overall removal rate."
@@ -125,12 +134,20 @@ def impact_sentences(impact: Any) -> list[str]:
     return out
 
 
+def audit_findings(audit: dict[str, Any]) -> list[str]:
+    """The audit's findings as sentences; derived from ``filter_impact`` only for an audit
+    report that has no ``findings`` of its own (its findings already cover filter impact)."""
+    findings = audit.get("findings")
+    if isinstance(findings, list):
+        return [str(f) for f in findings if str(f).strip()]
+    return impact_sentences(audit.get("filter_impact"))
+
+
 def bias(facts: DatasetFacts) -> str:
     parts = ["## Bias, Risks, and Limitations"]
     audit = facts.audit
     if audit:
-        findings = [str(f) for f in audit.get("findings") or [] if str(f).strip()]
-        findings += [s for s in impact_sentences(audit.get("filter_impact")) if s not in findings]
+        findings = audit_findings(audit)
         if findings:
             parts.append("The bias audit (`curate/audit/`) found:")
             parts.append("\n".join(f"- {f}" for f in findings))

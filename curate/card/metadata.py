@@ -53,6 +53,27 @@ def configs(facts: DatasetFacts) -> list[dict[str, Any]]:
     return [{"config_name": "default", "data_files": data_files}]
 
 
+def source_datasets(facts: DatasetFacts) -> list[str]:
+    """``extended|ORG/NAME`` for each Hub dataset the run read, else ``original``.
+
+    >>> from pathlib import Path
+    >>> import pyarrow as pa
+    >>> run = {"input": {"paths": ["hf://datasets/org/web/en:train", "local.jsonl"]}}
+    >>> source_datasets(DatasetFacts(root=Path("."), splits=(), schema=pa.schema([]), run=run))
+    ['extended|org/web']
+    """
+    source = facts.run.get("input")
+    paths = source.get("paths") if isinstance(source, dict) else None
+    found = []
+    for path in paths or []:
+        text = str(path)
+        if text.startswith("hf://datasets/"):
+            parts = text.removeprefix("hf://datasets/").split(":", 1)[0].split("/")
+            if len(parts) >= 2:
+                found.append(f"extended|{parts[0]}/{parts[1]}")
+    return list(dict.fromkeys(found)) or ["original"]
+
+
 def front_matter(
     facts: DatasetFacts, options: CardOptions, languages: Counter[str]
 ) -> dict[str, Any]:
@@ -78,7 +99,7 @@ def front_matter(
         size_categories=[vocab.size_category(facts.rows)],
         task_categories=options.task_categories or None,
         task_ids=options.task_ids or None,
-        source_datasets=options.source_datasets or None,
+        source_datasets=options.source_datasets or source_datasets(facts),
         annotations_creators=options.annotations_creators or None,
         language_creators=options.language_creators or None,
         tags=tags,

@@ -73,14 +73,20 @@ def _load(facts: DatasetFacts, *, ref: str | None, hub_repo: str | None) -> str:
                 "python",
             ),
         ]
-    lines += [
-        "From this folder (the path below is relative to the directory the recipe ran in):",
-        code(
-            "from datasets import load_dataset\n\n"
-            f'ds = load_dataset("{PurePosixPath(folder)}", split="train")\nprint(ds)',
-            "python",
-        ),
-    ]
+    if ref:
+        lines.append(
+            f"Any tool that reads Parquet or Hugging Face folders can also read the version "
+            f"folder that `curate registry path {ref}` prints."
+        )
+    else:
+        lines += [
+            "From this folder (the path is relative to the directory the recipe ran in):",
+            code(
+                "from datasets import load_dataset\n\n"
+                f'ds = load_dataset("{PurePosixPath(folder)}", split="train")\nprint(ds)',
+                "python",
+            ),
+        ]
     return "\n\n".join(lines)
 
 

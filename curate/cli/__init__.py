@@ -20,10 +20,32 @@ COMMANDS: list[str] = [
     "curate.cli.run:run",
     "curate.cli.run:check",
     "curate.cli.stages:stages",
+    "curate.cli.card:card",
+    "curate.cli.publish:publish",
+    "curate.cli.registry:registry",
+    "curate.cli.audit:audit",
+    "curate.cli.models:models",
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Imports a command's module only when that command runs, so ``curate run`` does not pay
+    for the audit's plotting imports."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(ref.partition(":")[2].replace("_", "-") for ref in COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for ref in COMMANDS:
+            module, _, attr = ref.partition(":")
+            if attr.replace("_", "-") == cmd_name:
+                command = getattr(importlib.import_module(module), attr)
+                assert isinstance(command, click.Command)
+                return command
+        return None
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="curate")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
@@ -34,11 +56,6 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.obj["debug"] = debug
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-
-
-for _ref in COMMANDS:
-    _module, _, _attr = _ref.partition(":")
-    cli.add_command(getattr(importlib.import_module(_module), _attr))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -83,12 +83,23 @@ class _Progress:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Worker processes (local) or CPUs (ray).",
+    help="Worker processes; with --executor ray, the CPUs of the local Ray it starts (a "
+    "cluster uses all its CPUs).",
 )
 @click.option(
     "--ray-address", envvar="RAY_ADDRESS", help="Ray cluster to join (default: start a local one)."
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Read only the first N documents.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run in the output folder (same recipe and input).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --resume: start over when the recipe or input changed instead of failing.",
+)
 @click.option("--quiet", "quiet_run", is_flag=True, help="No progress output.")
 def run(
     recipe: Path,
@@ -98,6 +109,8 @@ def run(
     workers: int,
     ray_address: str | None,
     limit: int | None,
+    resume: bool,
+    force: bool,
     quiet_run: bool,
 ) -> None:
     """Run RECIPE and write the curated dataset, its ledger, report and card.
@@ -105,6 +118,7 @@ def run(
     \b
     Example:
       curate run recipes/quickstart.yaml -o out/quickstart --workers 2
+      curate run recipes/quickstart.yaml -o out/quickstart --resume   # after a crash
     """
     from curate.executor import run_recipe
 
@@ -119,6 +133,8 @@ def run(
             limit=limit,
             progress=progress,
             ray_address=ray_address,
+            resume=resume,
+            force=force,
         )
     out = output or Path(parsed.output.path)
     click.echo(

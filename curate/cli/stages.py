@@ -16,7 +16,10 @@ def stage_help(name: str) -> dict[str, Any]:
     cls = get_stage(name)
     params = []
     for pname, f in cls.model_fields.items():
-        default = None if f.default is PydanticUndefined else f.default
+        if f.default_factory is not None:
+            default = f.get_default(call_default_factory=True, validated_data={})
+        else:
+            default = None if f.default is PydanticUndefined else f.default
         params.append(
             {
                 "name": pname,

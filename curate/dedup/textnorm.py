@@ -21,7 +21,14 @@ import pyarrow.compute as pc
 Step = Literal["nfkc", "lowercase", "accents", "punctuation", "digits", "whitespace"]
 
 #: The order steps run in, whatever order a recipe lists them.
-STEP_ORDER: tuple[Step, ...] = ("nfkc", "lowercase", "accents", "punctuation", "digits", "whitespace")
+STEP_ORDER: tuple[Step, ...] = (
+    "nfkc",
+    "lowercase",
+    "accents",
+    "punctuation",
+    "digits",
+    "whitespace",
+)
 
 DEFAULT_STEPS: tuple[Step, ...] = ("nfkc", "lowercase", "whitespace")
 

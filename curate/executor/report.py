@@ -47,7 +47,7 @@ def versions(models: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def _file_digest(path: str) -> str:
+def file_digest(path: str) -> str:
     """sha256 of the size and the first and last MiB: cheap, and changes when the file does."""
     size = os.path.getsize(path)
     h = hashlib.sha256(str(size).encode())
@@ -71,7 +71,7 @@ def fingerprint(sources: Sequence[Source]) -> dict[str, Any]:
                 "path": s.path,
                 "name": s.name,
                 "bytes": os.path.getsize(s.path),
-                "digest": _file_digest(s.path),
+                "digest": file_digest(s.path),
             }
         overall.update(repr(sorted(entry.items() - {("path", s.path)})).encode())
         files.append(entry)

@@ -13,26 +13,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import time
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 
 from curate import schema
-from curate.errors import CheckFailed, CurateError, MissingDependencyError
-from curate.executor.local import ExecResult, LocalExecutor, Progress, ShardConfig
+from curate.errors import CurateError, MissingDependencyError
+from curate.executor.driver_global import ShardConfig
+from curate.executor.engine import ExecResult, Progress
+from curate.executor.finalize import check_accounting, finalize
+from curate.executor.local import LocalExecutor
 from curate.executor.plan import Step, output_schema, plan_columns, segments
 from curate.executor.report import IdTally, fingerprint, versions
+from curate.executor.source import InputStream
+from curate.executor.state import RunState, crash_point, run_key, write_json_atomic
 from curate.io.reader import InputReader
 from curate.io.sources import resolve
-from curate.io.writer import ShardWriter, write_table_atomic
 from curate.recipe import Recipe, parse_recipe
 
 __all__ = ["parse_recipe", "run_recipe"]
@@ -47,60 +47,6 @@ def build_steps(recipe: Recipe) -> list[Step]:
     ]
 
 
-def _source(
-    reader: InputReader, tally: IdTally, ledger: list[pa.RecordBatch], progress: Progress
-) -> Iterator[pa.RecordBatch]:
-    for read in reader:
-        tally.add(read.kept.column(schema.ID))
-        if read.unreadable is not None:
-            tally.add(read.unreadable.column(schema.ID))
-            ledger.append(read.unreadable)
-        progress("read", read.kept.num_rows)
-        if read.kept.num_rows:
-            yield read.kept
-
-
-def _finalize(
-    out: Path,
-    work: Path,
-    res: ExecResult,
-    empty_schema: pa.Schema,
-    compression: Literal["zstd", "snappy", "gzip", "none"],
-) -> tuple[list[Path], list[Path]]:
-    """Move finished shards into ``out/data`` and ledgers into ``out/curate/removed``."""
-    final = work / "final"
-    shutil.rmtree(final, ignore_errors=True)
-    (final / "data").mkdir(parents=True)
-    (final / "removed").mkdir(parents=True)
-    files = [f for f, n in zip(res.files, res.rows) if n > 0]
-    if not files:
-        empty = ShardWriter(
-            work / "empty", empty_schema, max_rows=1, max_bytes=1, compression=compression
-        )
-        files = empty.close()
-    data = []
-    for k, f in enumerate(files):
-        target = final / "data" / f"train-{k:05d}-of-{len(files):05d}.parquet"
-        os.replace(f, target)
-        data.append(target)
-    removed = []
-    for k, f in enumerate(res.ledgers):
-        target = final / "removed" / f"{k:05d}-{f.name}"
-        os.replace(f, target)
-        removed.append(target)
-    (out / "curate").mkdir(parents=True, exist_ok=True)
-    for name in ("data", "curate/removed"):
-        old = out / name
-        if old.exists():
-            shutil.rmtree(old)
-    os.replace(final / "data", out / "data")
-    os.replace(final / "removed", out / "curate" / "removed")
-    return (
-        sorted((out / "data").glob("*.parquet")),
-        sorted((out / "curate" / "removed").glob("*.parquet")),
-    )
-
-
 def run_recipe(
     recipe: Recipe,
     *,
@@ -111,10 +57,16 @@ def run_recipe(
     limit: int | None = None,
     progress: Progress | None = None,
     ray_address: str | None = None,
+    resume: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Run ``recipe`` and return the run report (also written to ``OUT/curate/run.json``)."""
+    """Run ``recipe`` and return the run report (also written to ``OUT/curate/run.json``).
+
+    With ``resume``, an interrupted run of the same recipe over the same input in the same
+    output folder continues where it stopped; a different recipe or input raises
+    :class:`~curate.errors.RecipeError` saying what changed, unless ``force`` (start over).
+    """
     started = time.perf_counter()
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     notify = progress or (lambda _label, _rows: None)
     resolved = resolve(list(inputs) if inputs else recipe.input.path)
     out = Path(output) if output is not None else Path(recipe.output.path)
@@ -128,15 +80,10 @@ def run_recipe(
         on_error=inp.on_error,
         limit=limit,
     )
-    work = out / WORKDIR
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    tally = IdTally()
-    unreadable: list[pa.RecordBatch] = []
-    source = _source(reader, tally, unreadable, notify)
-    first = next(source, None)
-    plan_columns(steps, {f.name: f.type for f in (reader.schema or reader.empty().schema)})
-    stream = source if first is None else _prepend(first, source)
+    key = run_key(recipe.resolved(), resolved.sources, limit)
+    state = RunState.open(out / WORKDIR, key, resume=resume, force=force)
+    source = InputStream(reader, notify)
+    plan_columns(steps, {f.name: f.type for f in source.schema()})
     shards = ShardConfig(
         recipe.output.shard_rows, recipe.output.shard_bytes, recipe.output.compression
     )
@@ -145,58 +92,38 @@ def run_recipe(
             from curate.executor.ray import RayExecutor
         except ImportError as exc:
             raise MissingDependencyError(
-                "--executor ray needs Ray", hint="pip install 'llmos-curate[ray]'"
+                "--executor ray needs Ray, which is not installed",
+                hint="pip install 'llmos-curate[ray]'",
             ) from exc
         res = RayExecutor(workers=workers, address=ray_address, progress=notify).execute(
-            segments(steps), stream, work, shards
+            segments(steps), source, state, shards
         )
     else:
         res = LocalExecutor(workers=workers, progress=notify).execute(
-            segments(steps), stream, work, shards
+            segments(steps), source, state, shards
         )
-    if unreadable:
-        table = pa.concat_tables(
-            [pa.Table.from_batches([b]) for b in unreadable], promote_options="default"
-        )
-        path = work / "ledger" / "read.parquet"
-        write_table_atomic(table, path, compression=recipe.output.compression)
-        res.ledgers.insert(0, path)
-    empty = output_schema(steps, reader.schema or reader.empty().schema)
-    data, removed = _finalize(out, work, res, empty, recipe.output.compression)
-    _check_accounting(tally, data, removed)
+    empty = output_schema(steps, source.schema())
+    data, removed = finalize(state, out, res, empty, recipe.output.compression)
+    check_accounting(source.tally, data, removed)
     report = _report(
         recipe,
         resolved,
         steps,
         res,
-        reader,
-        tally,
+        source.unreadable_rows,
+        source.tally,
         data,
         removed,
-        created,
+        state.created,
         time.perf_counter() - started,
         limit,
     )
-    (out / "curate" / "run.json").write_text(json.dumps(report, indent=2) + "\n")
-    shutil.rmtree(work, ignore_errors=True)
+    crash_point("before-report")
+    write_json_atomic(out / "curate" / "run.json", report)
     _after(recipe, out)
+    crash_point("after-card")
+    state.remove()
     return report
-
-
-def _prepend(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    yield first
-    yield from rest
-
-
-def _check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> None:
-    seen = IdTally()
-    seen.add_files(data)
-    seen.add_files(removed)
-    if seen != tally:
-        raise CheckFailed(
-            f"accounting check failed: {tally.count} ids read, {seen.count} kept or in the ledger",
-            hint="this is a bug in a stage or the executor; please report it with the recipe",
-        )
 
 
 def _report(
@@ -204,7 +131,7 @@ def _report(
     resolved: Any,
     steps: list[Step],
     res: ExecResult,
-    reader: InputReader,
+    unreadable: int,
     tally: IdTally,
     data: list[Path],
     removed: list[Path],
@@ -224,7 +151,7 @@ def _report(
     rows_out = sum(res.rows)
     inp = fingerprint(resolved.sources)
     inp["registry_refs"] = list(resolved.registry_refs)
-    inp["unreadable"] = reader.unreadable
+    inp["unreadable"] = unreadable
     return {
         "recipe": recipe.resolved(),
         "versions": versions(models),

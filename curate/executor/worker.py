@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from curate.executor.plan import StageStats, Step
 from curate.executor.split import split_removed
@@ -33,9 +34,12 @@ def init_worker(steps_by_segment: dict[int, list[Step]], workdir: str, log_level
 
 @dataclass
 class ShardTask:
+    """One shard of a segment: its rows (``table``, or the Parquet file ``input_path``)."""
+
     segment: int
     shard: int
-    table: pa.Table
+    table: pa.Table | None
+    input_path: str | None
     out_prefix: str
     ledger_path: str
     max_rows: int
@@ -57,10 +61,11 @@ class ShardResult:
 def run_shard(task: ShardTask) -> ShardResult:
     """Apply the segment's map stages batch by batch, write kept rows and the shard's ledger."""
     steps = _STEPS[task.segment]
+    table = task.table if task.table is not None else pq.read_table(task.input_path)
     stats = {s.label: StageStats() for s in steps}
     writer: ShardWriter | None = None
     ledger: list[pa.Table] = []
-    for batch in task.table.to_batches(max_chunksize=BATCH_ROWS):
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
         for step in steps:
             if batch.num_rows == 0:
                 break
@@ -98,14 +103,14 @@ def run_shard(task: ShardTask) -> ShardResult:
     result = ShardResult(
         task.segment,
         task.shard,
-        task.table.num_rows,
+        table.num_rows,
         stats={k: v.to_json() for k, v in stats.items()},
     )
     if writer is not None:
         result.files = [str(p) for p in writer.close()]
         result.rows = list(writer.rows)
     if ledger:
-        table = pa.concat_tables(ledger, promote_options="default")
-        write_table_atomic(table, Path(task.ledger_path), compression=task.compression)
+        removed = pa.concat_tables(ledger, promote_options="default")
+        write_table_atomic(removed, Path(task.ledger_path), compression=task.compression)
         result.ledger = task.ledger_path
     return result

@@ -104,7 +104,7 @@ def script_counts(texts: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     sid[data >= 0x80] = _NONE
     lead = np.flatnonzero(data >= 0xC0)
     if lead.size:
-        codes = _decode(data, lead)
+        codes = decode_leads(data, lead)
         found = bmp[np.minimum(codes, _TABLE_SIZE - 1)]
         astral = codes >= _TABLE_SIZE
         if astral.any():
@@ -126,14 +126,23 @@ def script_counts(texts: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return counts
 
 
-def _decode(data: npt.NDArray[np.uint8], lead: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
-    """Code points of the multi-byte UTF-8 sequences starting at ``lead``."""
-    first = data[lead].astype(np.int64)
-    cont = [np.take(data, lead + i, mode="clip").astype(np.int64) & 0x3F for i in (1, 2, 3)]
-    two = ((first & 0x1F) << 6) | cont[0]
-    three = ((first & 0x0F) << 12) | (cont[0] << 6) | cont[1]
-    four = ((first & 0x07) << 18) | (cont[0] << 12) | (cont[1] << 6) | cont[2]
-    return np.where(first < 0xE0, two, np.where(first < 0xF0, three, four))
+def decode_leads(data: npt.NDArray[np.uint8], lead: npt.NDArray[np.intp]) -> npt.NDArray[np.int32]:
+    """Code points of the multi-byte UTF-8 sequences starting at byte positions ``lead``."""
+    first = data[lead]
+
+    def decode(pos: npt.NDArray[np.intp], width: int, mask: int) -> npt.NDArray[np.int32]:
+        value = (data[pos] & mask).astype(np.int32)
+        for i in range(1, width):
+            value = (value << 6) | (np.take(data, pos + i, mode="clip") & 0x3F)
+        return value
+
+    # Three-byte sequences (most of CJK, Indic, Thai) first for every lead, then the others.
+    codes = decode(lead, 3, 0x0F)
+    for width, which in ((2, first < 0xE0), (4, first >= 0xF0)):
+        idx = np.flatnonzero(which)
+        if idx.size:
+            codes[idx] = decode(lead[idx], width, 0x1F if width == 2 else 0x07)
+    return codes
 
 
 def main_scripts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:

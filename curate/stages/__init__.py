@@ -23,6 +23,14 @@ from curate.stage import Stage
 BUILTINS: dict[str, str] = {
     "normalize": "curate.stages.normalize:Normalize",
     "filter": "curate.stages.filter:Filter",
+    "dedup.exact": "curate.stages.dedup_exact:DedupExact",
+    "dedup.paragraphs": "curate.stages.dedup_paragraphs:DedupParagraphs",
+    "dedup.minhash": "curate.stages.dedup_minhash:DedupMinhash",
+    "score.language": "curate.stages.score_language:ScoreLanguage",
+    "score.quality": "curate.stages.score_quality:ScoreQuality",
+    "score.toxicity": "curate.stages.score_toxicity:ScoreToxicity",
+    "score.identity": "curate.stages.score_identity:ScoreIdentity",
+    "redact.pii": "curate.stages.redact_pii:RedactPii",
 }
 
 ENTRY_POINT_GROUP = "curate.stages"

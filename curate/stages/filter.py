@@ -12,7 +12,7 @@ from typing import ClassVar
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curate.errors import RecipeError
 from curate.stage import MapStage, mark_removed
@@ -38,6 +38,18 @@ class Filter(MapStage):
         'lang_score >= 0.65".'
     )
     reason: str = Field("filtered", description="Reason written to the ledger for removed rows.")
+
+    @field_validator("where")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            pl.sql_expr(value)
+        except pl.exceptions.PolarsError as exc:
+            raise ValueError(
+                f"cannot parse {value!r} as a SQL boolean expression ({exc}); write e.g. "
+                "\"lang = 'en' AND lang_score > 0.5\""
+            ) from exc
+        return value
 
     def _expr(self) -> pl.Expr:
         try:

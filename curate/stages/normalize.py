@@ -72,7 +72,8 @@ class Normalize(MapStage):
                 ]
                 text = pa.array(fixed, type=pa.string())
         if self.whitespace:
-            text = pc.replace_substring_regex(text, r"[^\S\n]+", " ")
+            # RE2's \s is ASCII-only; \p{Zs} adds no-break and other Unicode spaces.
+            text = pc.replace_substring_regex(text, r"[\t\x0B\f\r\p{Zs}]+", " ")
             text = pc.replace_substring_regex(text, r" ?\n ?", "\n")
             text = pc.replace_substring_regex(text, r"\n{3,}", "\n\n")
             text = pc.utf8_trim_whitespace(text)

@@ -1,0 +1,180 @@
+"""Report blocks of the sections about effects on groups: harm, filter impact, the scorer probe
+and the comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from curate.audit import plots
+from curate.audit.formatting import MAX_ROWS, Block, fmt_ci, fmt_n, fmt_pct, fmt_ratio
+
+
+def harm_blocks(harm: dict[str, Any], files: set[str]) -> list[Block]:
+    out: list[Block] = [("h2", "4. Harm")]
+    if not harm.get("available", True):
+        return [*out, ("p", f"No toxicity scores: {harm['reason']}.")]
+    d = harm["distribution"]
+    out += [
+        ("p", harm["method"]),
+        (
+            "p",
+            f"{fmt_n(d['scored'])} documents scored ({fmt_n(d['unscored'])} unscored); "
+            f"{fmt_pct(d['toxic_share'])} toxic; mean score {fmt_ratio(d['mean'])}.",
+        ),
+    ]
+    rows = [
+        [
+            g,
+            fmt_n(r["scored"]),
+            fmt_pct(r["toxic_rate"]),
+            fmt_ci(r["toxic_rate_ci95"], pct=True),
+            fmt_ratio(r["disparity_ratio"]),
+            fmt_ci(r["disparity_ci95"]),
+            "insufficient" if r["insufficient"] else "flagged" if r["flagged"] else "",
+        ]
+        for g, r in sorted(harm["groups"].items(), key=lambda kv: -(kv[1]["disparity_ratio"] or 0))
+    ]
+    out.append(
+        (
+            "table",
+            [
+                "group",
+                "scored",
+                "toxic rate",
+                "95% interval",
+                "disparity ratio",
+                "95% interval",
+                "note",
+            ],
+            rows[:MAX_ROWS],
+        )
+    )
+    out += [
+        ("img", f, c)
+        for f, c in (
+            ("toxicity.png", "Toxicity distribution"),
+            ("disparity.png", "Disparity ratios"),
+        )
+        if f in files
+    ]
+    return out
+
+
+def impact_blocks(impact: dict[str, Any], files: set[str]) -> list[Block]:
+    out: list[Block] = [
+        ("h2", "5. Filter impact"),
+        ("p", impact["method"]),
+        (
+            "p",
+            f"{fmt_n(impact['documents_in'])} documents in, {fmt_n(impact['documents_out'])} kept.",
+        ),
+    ]
+    out.append(
+        (
+            "table",
+            ["stage", "entering", "removed", "removal rate"],
+            [
+                [s, fmt_n(r["entering"]), fmt_n(r["removed"]), fmt_pct(r["removal_rate"])]
+                for s, r in impact["stages"].items()
+            ],
+        )
+    )
+    for stage, groups in impact["groups"].items():
+        rows = [
+            [
+                g,
+                fmt_n(r["entering"]),
+                fmt_n(r["removed"]),
+                fmt_pct(r["removal_rate"]),
+                fmt_ratio(r["ratio"]),
+                "flagged" if r["flagged"] else "",
+            ]
+            for g, r in sorted(groups.items(), key=lambda kv: -(kv[1]["ratio"] or 0))
+            if not r["insufficient"]
+        ]
+        out.append(("h3", f"Stage {stage}"))
+        if not rows:
+            out.append(("p", "No group had enough documents entering this stage for a ratio."))
+        out.append(
+            (
+                "table",
+                ["group", "entering", "removed", "removal rate", "ratio", "note"],
+                rows[:MAX_ROWS],
+            )
+        )
+        f = f"impact-{plots.slug(stage)}.png"
+        if f in files:
+            out.append(("img", f, f"Filter impact: {stage}"))
+    out.append(("h3", "Share of documents, input to output"))
+    out.append(
+        (
+            "table",
+            ["group", "input share", "output share", "change"],
+            [
+                [g, fmt_pct(r["share_in"]), fmt_pct(r["share_out"]), f"{100 * r['change']:+.2f} pt"]
+                for g, r in sorted(impact["share_change"].items(), key=lambda kv: kv[1]["change"])
+                if r["input_documents"]
+            ][:MAX_ROWS],
+        )
+    )
+    return out
+
+
+def probe_blocks(probe: dict[str, Any]) -> list[Block]:
+    o, pm = probe["overall"], probe["power_mean"]
+    out: list[Block] = [
+        ("h2", "6. Scorer probe"),
+        ("p", probe["method"]),
+        (
+            "p",
+            f"{fmt_n(probe['phrases'])} phrases from {probe['file']}, scored by {probe['scorer']}: "
+            f"AUC {fmt_ratio(o['auc'])}, FPR {fmt_pct(o['fpr'])}, FNR {fmt_pct(o['fnr'])}; "
+            f"power means: subgroup {fmt_ratio(pm['subgroup_auc'])}, BPSN "
+            f"{fmt_ratio(pm['bpsn_auc'])}, BNSP {fmt_ratio(pm['bnsp_auc'])}.",
+        ),
+    ]
+    rows = [
+        [
+            t,
+            r["group"] or "",
+            fmt_n(r["phrases"]),
+            fmt_pct(r["fpr"]),
+            fmt_pct(r["fnr"]),
+            fmt_ratio(r["subgroup_auc"]),
+            fmt_ratio(r["bpsn_auc"]),
+            fmt_ratio(r["bnsp_auc"]),
+        ]
+        for t, r in sorted(probe["terms"].items(), key=lambda kv: kv[1]["bpsn_auc"] or 1.0)
+    ]
+    out.append(
+        (
+            "table",
+            ["term", "group", "phrases", "FPR", "FNR", "subgroup AUC", "BPSN AUC", "BNSP AUC"],
+            rows[:MAX_ROWS],
+        )
+    )
+    return out
+
+
+def compare_blocks(cmp: dict[str, Any]) -> list[Block]:
+    def row(label: str, pair: dict[str, Any], f: Callable[[Any], str]) -> list[str]:
+        diff = pair["difference"]
+        return [label, f(pair["this"]), f(pair["other"]), "–" if diff is None else f"{diff:+.4g}"]
+
+    rows = [
+        row("documents", cmp["documents"], fmt_n),
+        row("toxic share", cmp["toxic_share"], fmt_pct),
+        row("words per document", cmp["words_per_document"], fmt_n),
+    ]
+    rows += [row(f"language {k}", v, fmt_pct) for k, v in cmp["languages"].items()]
+    for g, fields in cmp["groups"].items():
+        rows += [
+            row(f"{g} share", fields["share"], fmt_pct),
+            row(f"{g} disparity ratio", fields["disparity_ratio"], fmt_ratio),
+        ]
+    return [
+        ("h2", "7. Compare"),
+        ("p", f"{cmp['method']} Other: {cmp['other']}."),
+        ("table", ["measure", "this", "other", "difference"], rows[: 2 * MAX_ROWS]),
+    ]

@@ -1,0 +1,46 @@
+"""``curate publish DATASET NAME``: publish into the registry, and optionally to the Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("dataset")
+@click.argument("name")
+@click.option("--version", help="Version X.Y.Z; default: the next one, from what changed.")
+@click.option(
+    "--registry",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Registry folder (default: $CURATE_REGISTRY or ~/.local/share/curate/registry).",
+)
+@click.option("--no-ledger", is_flag=True, help="Leave the removal ledger (curate/removed/) out.")
+@click.option("--hub", "hub_repo", metavar="ORG/NAME", help="Also push to this Hub dataset repo.")
+@click.option("--revision", metavar="TAG", help="Hub tag for the version (default: vX.Y.Z).")
+def publish(
+    dataset: str,
+    name: str,
+    version: str | None,
+    registry: Path | None,
+    no_ledger: bool,
+    hub_repo: str | None,
+    revision: str | None,
+) -> None:
+    """Publish DATASET as an immutable version of NAME and print NAME@X.Y.Z."""
+    from curate.registry import check_name, publish
+    from curate.registry.hub import push, ready
+
+    check_name(name)
+    if revision and not hub_repo:
+        raise click.UsageError("--revision tags the Hub copy; it needs --hub ORG/NAME")
+    api = ready(hub_repo) if hub_repo else None  # fail before publishing or uploading anything
+    result = publish(dataset, name, version=version, registry=registry, ledger=not no_ledger)
+    click.echo(result.ref)
+    if not result.created:
+        click.echo(f"{result.ref} already holds this content; nothing new was published", err=True)
+    if hub_repo:
+        tag = revision or f"v{result.ref.rsplit('@', 1)[-1]}"
+        url = push(result.path, hub_repo, ref=result.ref, tag=tag, api=api)
+        click.echo(f"pushed to {url} (tag {tag})", err=True)

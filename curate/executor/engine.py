@@ -1,0 +1,257 @@
+"""Running a plan's segments over shards, recording progress so an interrupted run can resume.
+
+Executors differ only in where a shard's map stages run (a :class:`ShardBackend`); the order
+of work, the file layout and the progress markers are the same for all of them, so their
+outputs are identical and either can finish a run the other started.
+
+Units of work and their markers (see :mod:`curate.executor.state`):
+
+* ``read``: the input was read to its end (id tally, unreadable rows' ledger, and for
+  backends that need files, the input shards ``seg0/input-*.parquet``);
+* ``global-segK``: segment K's global stage wrote its kept rows ``segK/global-*.parquet``;
+* ``shard-segK-NNNNN``: shard N of segment K went through the segment's map stages;
+* ``segment-segK``: every shard of segment K is done; its files feed segment K+1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from curate.executor.driver_global import ShardConfig, read_files, run_global
+from curate.executor.plan import Segment, StageStats
+from curate.executor.source import InputStream
+from curate.executor.state import RunState
+from curate.executor.worker import ShardResult, ShardTask
+from curate.io.writer import write_table_atomic
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]
+
+
+class ShardBackend(Protocol):
+    """Where the map stages of a shard run."""
+
+    #: True when every shard must be a Parquet file (workers may be on other machines).
+    materialize: bool
+    #: Processes a global stage may use on the driver.
+    workers: int
+    #: Offered to global stages as ``StageContext.extra`` (e.g. a cluster-wide ``part_pool``).
+    stage_extra: dict[str, Any]
+
+    def run(self, tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
+        """Run each task once; results may come in any order."""
+
+
+@dataclass
+class ExecResult:
+    files: list[Path] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    ledgers: list[Path] = field(default_factory=list)
+    stats: dict[str, StageStats] = field(default_factory=dict)
+
+
+def rechunk(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Group a stream of batches into tables of ``rows`` rows (the last may be shorter)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending = rest.to_batches()
+            count = rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending)
+
+
+class Engine:
+    """Run segments in order with one backend, skipping work that progress markers record."""
+
+    def __init__(self, backend: ShardBackend, state: RunState, progress: Progress) -> None:
+        self.backend = backend
+        self.state = state
+        self.progress = progress
+
+    def execute(
+        self, segments: list[Segment], source: InputStream, shards: ShardConfig
+    ) -> ExecResult:
+        result = ExecResult()
+        for seg in segments:
+            for step in ([seg.global_step] if seg.global_step else []) + seg.map_steps:
+                result.stats[step.label] = StageStats()
+        files: list[Path] = []
+        rows: list[int] = []
+        for seg in segments:
+            name = f"segment-seg{seg.index}"
+            done = self.state.done(name)
+            if done is None:
+                done = self._segment(seg, source, files, shards)
+                self.state.mark(name, done)
+            files = [self.state.abs(f) for f in done["files"]]
+            rows = done["rows"]
+            result.ledgers.extend(self.state.abs(f) for f in done["ledgers"])
+            for label, st in done["stats"].items():
+                result.stats[label].add(StageStats.from_json(st))
+        if self.state.done("read") is None and not source.exhausted:
+            for _ in source:
+                pass
+        self._mark_read(source, shards)
+        read = self.state.done("read")
+        if not source.exhausted:
+            source.restore(read)
+        if read["ledger"]:
+            result.ledgers.insert(0, self.state.abs(read["ledger"]))
+        result.files, result.rows = files, rows
+        return result
+
+    def _mark_read(
+        self, source: InputStream, shards: ShardConfig, inputs: list[str | None] | None = None
+    ) -> None:
+        if self.state.done("read") is not None or not source.exhausted:
+            return
+        path = source.write_ledger(self.state.work / "ledger" / "read.parquet", shards.compression)
+        summary = source.summary()
+        summary.update(ledger=self.state.rel(path) if path else None, inputs=inputs)
+        self.state.mark("read", summary)
+
+    def _segment(
+        self, seg: Segment, source: InputStream, prev: list[Path], shards: ShardConfig
+    ) -> dict[str, Any]:
+        k = seg.index
+        out: dict[str, Any] = {"files": [], "rows": [], "ledgers": [], "stats": {}}
+        if seg.global_step is not None:
+            step = seg.global_step
+            done = self.state.done(f"global-seg{k}")
+            if done is None:
+                g = run_global(
+                    step,
+                    source if k == 0 else read_files(prev),
+                    work=self.state.work,
+                    segment=k,
+                    shards=shards,
+                    workers=self.backend.workers,
+                    extra=self.backend.stage_extra,
+                )
+                self._mark_read(source, shards)
+                done = {
+                    "files": [self.state.rel(f) for f in g.files],
+                    "rows": g.rows,
+                    "ledgers": [self.state.rel(f) for f in g.ledgers],
+                    "stats": g.stats.to_json(),
+                }
+                self.state.mark(f"global-seg{k}", done)
+            for path in prev:
+                path.unlink(missing_ok=True)
+            out["ledgers"].extend(done["ledgers"])
+            out["stats"][step.label] = done["stats"]
+            if not seg.map_steps:
+                out.update(files=done["files"], rows=done["rows"])
+                return out
+            inputs: list[str | None] = [f for f, n in zip(done["files"], done["rows"]) if n]
+            results = self._run_files(seg, inputs, shards)
+        elif self.backend.materialize:
+            results = self._run_files(seg, self._materialize(source, shards), shards)
+        else:
+            results = self._run(seg, self._table_tasks(seg, source, shards))
+            self._mark_read(source, shards)
+        for path in self.state.work.glob(f"seg{k}/input-*.parquet"):
+            path.unlink()
+        if seg.global_step is not None:
+            for path in self.state.work.glob(f"seg{k}/global-*.parquet"):
+                path.unlink()
+        for step in seg.map_steps:
+            out["stats"][step.label] = StageStats().to_json()
+        for res in results:
+            out["files"].extend(res["files"])
+            out["rows"].extend(res["rows"])
+            if res["ledger"]:
+                out["ledgers"].append(res["ledger"])
+            for label, st in res["stats"].items():
+                total = StageStats.from_json(out["stats"][label])
+                total.add(StageStats.from_json(st))
+                out["stats"][label] = total.to_json()
+        return out
+
+    def _task(self, seg: Segment, i: int, shards: ShardConfig, **data: Any) -> ShardTask:
+        work = self.state.work
+        return ShardTask(
+            seg.index,
+            i,
+            out_prefix=str(work / f"seg{seg.index}" / f"shard-{i:05d}"),
+            ledger_path=str(work / "ledger" / f"seg{seg.index}-shard-{i:05d}.parquet"),
+            max_rows=shards.rows,
+            max_bytes=shards.bytes,
+            compression=shards.compression,
+            **data,
+        )
+
+    def _marker(self, seg: Segment, i: int) -> str:
+        return f"shard-seg{seg.index}-{i:05d}"
+
+    def _table_tasks(
+        self, seg: Segment, source: InputStream, shards: ShardConfig
+    ) -> Iterator[ShardTask]:
+        for i, table in enumerate(rechunk(source, shards.rows)):
+            if self.state.done(self._marker(seg, i)) is None:
+                yield self._task(seg, i, shards, table=table, input_path=None)
+            else:
+                self.progress(f"segment {seg.index}", table.num_rows)
+
+    def _materialize(self, source: InputStream, shards: ShardConfig) -> list[str | None]:
+        """Cut the input into shard files (once: the read marker lists them)."""
+        read = self.state.done("read")
+        if read is not None and read.get("inputs") is not None:
+            inputs: list[str | None] = read["inputs"]
+            return inputs
+        inputs = []
+        for i, table in enumerate(rechunk(source, shards.rows)):
+            if self.state.done(f"shard-seg0-{i:05d}") is not None:
+                inputs.append(None)
+                continue
+            path = self.state.work / "seg0" / f"input-{i:05d}.parquet"
+            write_table_atomic(table, path, compression=shards.compression)
+            inputs.append(self.state.rel(path))
+        self._mark_read(source, shards, inputs)
+        return inputs
+
+    def _run_files(
+        self, seg: Segment, inputs: list[str | None], shards: ShardConfig
+    ) -> list[dict[str, Any]]:
+        tasks = []
+        for i, rel in enumerate(inputs):
+            if rel is not None and self.state.done(self._marker(seg, i)) is None:
+                path = str(self.state.abs(rel))
+                tasks.append(self._task(seg, i, shards, table=None, input_path=path))
+        return self._run(seg, tasks, count=len(inputs))
+
+    def _run(
+        self, seg: Segment, tasks: Iterable[ShardTask], count: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the tasks, mark each finished shard; every shard's record in shard order."""
+        for res in self.backend.run(tasks):
+            rec = asdict(res)
+            rec.update(
+                files=[self.state.rel(f) for f in res.files],
+                ledger=self.state.rel(res.ledger) if res.ledger else None,
+            )
+            self.state.mark(self._marker(seg, res.shard), rec)
+            self.progress(f"segment {seg.index}", res.rows_in)
+        found = sorted(
+            (self.state.work / "progress").glob(f"shard-seg{seg.index}-*.json"),
+            key=lambda p: int(p.stem.rsplit("-", 1)[1]),
+        )
+        records = [self.state.done(p.stem) for p in found]
+        if count is not None and len(records) > count:
+            raise RuntimeError(f"segment {seg.index}: {len(records)} shard records, {count} shards")
+        return records

@@ -1,0 +1,203 @@
+"""Run progress on disk, so ``curate run --resume`` can finish an interrupted run.
+
+A run's working folder (``OUT/.curate-work``) holds ``state.json``, whose ``key`` identifies the
+run: the resolved recipe, the curate version, the row limit and every input file (path, size,
+modification time, digest of its ends). Each finished unit of work (the read, a shard of a
+segment, a global stage, a whole segment, the final move) leaves a small JSON marker under
+``progress/``, written atomically after the files it names are complete. Resuming skips every
+unit that has a marker and redoes the others; as every unit is deterministic, the output is the
+same as that of an uninterrupted run.
+
+>>> import tempfile, pathlib
+>>> work = pathlib.Path(tempfile.mkdtemp()) / ".curate-work"
+>>> key = {"recipe": {"name": "demo"}, "curate": "0.1.0", "limit": None, "input": []}
+>>> state = RunState.open(work, key, resume=False, force=False)
+>>> state.mark("shard-seg0-00000", {"rows": [3]})
+>>> RunState.open(work, key, resume=True, force=False).done("shard-seg0-00000")
+{'rows': [3]}
+>>> try:
+...     RunState.open(work, dict(key, limit=10), resume=True, force=False)
+... except RecipeError as exc:
+...     print(exc.message.split(": ", 1)[1])
+limit: None -> 10
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from curate.errors import RecipeError
+from curate.executor.report import file_digest
+from curate.io.sources import Source
+
+log = logging.getLogger(__name__)
+STATE = "state.json"
+#: Failpoint for the resume tests: ``NAME`` or ``NAME:N`` kills this process with SIGKILL the
+#: N-th time (default 1st) the run passes the point named NAME.
+KILL_ENV = "CURATE_KILL_AT"
+_hits: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    """Die like ``kill -9`` here when ``CURATE_KILL_AT`` names this point (tests only)."""
+    want = os.environ.get(KILL_ENV)
+    if not want:
+        return
+    point, _, nth = want.partition(":")
+    if point != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def curate_version() -> str:
+    try:
+        return version("llmos-curate")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run_key(recipe: dict[str, Any], sources: Sequence[Source], limit: int | None) -> dict[str, Any]:
+    """What makes two runs the same run: recipe, curate version, limit and the input files."""
+    files = []
+    for s in sources:
+        entry: dict[str, Any] = {"path": s.path}
+        if s.format != "hf":
+            st = os.stat(s.path)
+            entry.update(bytes=st.st_size, mtime_ns=st.st_mtime_ns, digest=file_digest(s.path))
+        files.append(entry)
+    return {"recipe": recipe, "curate": curate_version(), "limit": limit, "input": files}
+
+
+def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in old:
+                out.append(f"{sub}: added")
+            elif k not in new:
+                out.append(f"{sub}: removed")
+            else:
+                _diff(old[k], new[k], sub, out)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new)):
+            _diff(a, b, f"{path}[{i}]", out)
+    elif old != new:
+        out.append(f"{path}: {old!r} -> {new!r}")
+
+
+def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two run keys, input files named by path."""
+    out: list[str] = []
+    _diff(old.get("recipe"), new.get("recipe"), "recipe", out)
+    for name in ("curate", "limit"):
+        if old.get(name) != new.get(name):
+            out.append(f"{name}: {old.get(name)!r} -> {new.get(name)!r}")
+    before = {f["path"]: f for f in old.get("input", [])}
+    after = {f["path"]: f for f in new.get("input", [])}
+    for path in before.keys() - after.keys():
+        out.append(f"input file {path}: no longer part of the input")
+    for path in after.keys() - before.keys():
+        out.append(f"input file {path}: new")
+    for path in sorted(before.keys() & after.keys()):
+        a, b = before[path], after[path]
+        if a.get("bytes") != b.get("bytes"):
+            out.append(f"input file {path}: size {a.get('bytes')} -> {b.get('bytes')} bytes")
+        elif a != b:
+            out.append(f"input file {path}: modified since the interrupted run")
+    if not out and [f["path"] for f in old["input"]] != [f["path"] for f in new["input"]]:
+        out.append("input files: same files in another order")
+    return out
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class RunState:
+    """The progress markers of one run in its working folder."""
+
+    def __init__(self, work: Path, key: dict[str, Any], created: str, resumed: bool) -> None:
+        self.work = work
+        self.key = key
+        self.created = created
+        self.resumed = resumed
+
+    @classmethod
+    def open(cls, work: Path, key: dict[str, Any], *, resume: bool, force: bool) -> RunState:
+        """Continue the run in ``work`` (``resume``) or start a new one there.
+
+        Resuming a run whose key differs raises :class:`RecipeError` listing what changed,
+        unless ``force``, which starts over.
+        """
+        state_file = work / STATE
+        old: dict[str, Any] | None = None
+        if state_file.exists():
+            try:
+                old = json.loads(state_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                log.warning("%s is unreadable; starting over", state_file)
+        if resume and old is not None:
+            changes = describe_changes(old["key"], json.loads(json.dumps(key)))
+            if not changes:
+                log.info("resuming the interrupted run in %s", work)
+                return cls(work, key, old["created"], True)
+            if not force:
+                shown = "; ".join(changes[:5]) + ("; ..." if len(changes) > 5 else "")
+                raise RecipeError(
+                    f"cannot resume {work.parent}: {shown}",
+                    hint="undo the change to resume, or pass --force to start the run over",
+                )
+            log.warning("starting over in %s: %s", work.parent, "; ".join(changes))
+        elif resume:
+            log.info("nothing to resume in %s; starting a new run", work.parent)
+        elif old is not None:
+            log.warning("discarding the interrupted run in %s (use --resume to continue it)", work)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_json_atomic(state_file, {"key": key, "created": created})
+        return cls(work, key, created, False)
+
+    def _marker(self, name: str) -> Path:
+        return self.work / "progress" / f"{name}.json"
+
+    def done(self, name: str) -> Any:
+        """The data recorded when unit ``name`` finished, or None if it has not."""
+        path = self._marker(name)
+        if not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def mark(self, name: str, data: Any) -> None:
+        """Record that unit ``name`` finished, with what later steps need to know about it."""
+        write_json_atomic(self._marker(name), data)
+        crash_point(f"after-{name.split('-')[0]}")
+
+    def rel(self, path: Path | str) -> str:
+        """A path inside the working folder as stored in markers (relative, so it may move)."""
+        return Path(path).relative_to(self.work).as_posix()
+
+    def abs(self, rel: str) -> Path:
+        return self.work / rel
+
+    def remove(self) -> None:
+        """Delete the working folder once the run is complete."""
+        shutil.rmtree(self.work, ignore_errors=True)

@@ -1,0 +1,253 @@
+"""Every quality signal: its column, source, published threshold, and how it is computed.
+
+:data:`SIGNALS` is the one list of columns; :func:`compute` returns all of them for a batch of
+texts. Thresholds are those of the source (Gopher: Rae et al. 2021, appendix A; C4: Raffel et al.
+2020, section 2.2; FineWeb: Penedo et al. 2024, and its datatrove filters); curate only measures,
+recipes decide with ``filter`` stages.
+
+>>> import pyarrow as pa
+>>> cols = compute(pa.array(["The cat sat on the mat.\\nAnd then it left with the dog..."]))
+>>> cols["quality_word_count"].to_pylist(), cols["quality_stop_words"].to_pylist()
+([13], [5])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.lang.iso import to_iso639_1
+from curate.quality import stopwords
+from curate.quality.repetition import distinct, line_signals, ngram_signals, per_doc, ratio
+from curate.quality.text import TextBatch
+
+Group = Literal["gopher_quality", "gopher_repetition", "c4", "fineweb"]
+GROUPS: tuple[Group, ...] = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One ``quality_*`` column: its type, where it comes from and the source's threshold."""
+
+    name: str
+    type: pa.DataType
+    source: str
+    keep: str
+    description: str
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """The signal groups (``score.quality``'s ``groups`` parameter) that include it."""
+        if self.name == "quality_dup_line_char_ratio":
+            return ("gopher_repetition", "fineweb")
+        if self.source == GOPHER:
+            repetition = "dup_" in self.name or "gram" in self.name
+            return ("gopher_repetition",) if repetition else ("gopher_quality",)
+        return ("c4",) if self.source == C4 else ("fineweb",)
+
+
+_R, _I, _B = pa.float64(), pa.int64(), pa.bool_()
+GOPHER, C4, FINEWEB = "Gopher", "C4", "FineWeb"
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal("quality_word_count", _I, GOPHER, "50 to 100,000", "words"),
+    Signal("quality_mean_word_length", _R, GOPHER, "3 to 10", "mean characters per word"),
+    Signal("quality_symbol_word_ratio", _R, GOPHER, "< 0.1",
+           "'#' or ellipses ('...', '…'), whichever is more frequent, per word"),
+    Signal("quality_bullet_lines_ratio", _R, GOPHER, "<= 0.9",
+           "share of lines starting with a bullet (• ‣ ◦ ▪ ● ■ ► - * ...)"),
+    Signal("quality_ellipsis_lines_ratio", _R, GOPHER, "<= 0.3",
+           "share of lines ending with '...' or '…'"),
+    Signal("quality_alpha_words_ratio", _R, GOPHER, ">= 0.8",
+           "share of words with at least one letter"),
+    Signal("quality_stop_words", _I, GOPHER, ">= 2",
+           "stop words of the text's language (null when curate has no list for it)"),
+    Signal("quality_dup_line_ratio", _R, GOPHER, "<= 0.3",
+           "share of lines equal to an earlier line"),
+    Signal("quality_dup_line_char_ratio", _R, f"{GOPHER}, {FINEWEB}", "<= 0.2 (FineWeb: <= 0.01)",
+           "characters in lines equal to an earlier line, over all line characters"),
+    Signal("quality_dup_para_ratio", _R, GOPHER, "<= 0.3",
+           "share of paragraphs equal to an earlier paragraph"),
+    Signal("quality_dup_para_char_ratio", _R, GOPHER, "<= 0.2",
+           "characters in paragraphs equal to an earlier paragraph, over all line characters"),
+    *(
+        Signal(f"quality_top_{n}gram_char_ratio", _R, GOPHER, f"<= {limit}",
+               f"characters of the most frequent word {n}-gram times its count, over all word "
+               "characters (0 when none repeats)")
+        for n, limit in ((2, 0.2), (3, 0.18), (4, 0.16))
+    ),
+    *(
+        Signal(f"quality_dup_{n}gram_char_ratio", _R, GOPHER, f"<= {limit}",
+               f"characters of words inside repeated occurrences of word {n}-grams, over all "
+               "word characters")
+        for n, limit in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.1))
+    ),
+    Signal("quality_no_terminal_punct_lines_ratio", _R, C4, "C4 drops such lines",
+           "share of lines not ending in terminal punctuation, or ending with an ellipsis"),
+    Signal("quality_few_words_lines_ratio", _R, C4, "C4 drops such lines",
+           "share of lines with fewer than 3 words"),
+    Signal("quality_lorem_ipsum", _B, C4, "false", "the text contains 'lorem ipsum'"),
+    Signal("quality_javascript_lines_ratio", _R, C4, "C4 drops such lines",
+           "share of lines containing 'javascript'"),
+    Signal("quality_policy_lines_ratio", _R, C4, "C4 drops such lines",
+           "share of lines with 'terms of use', 'privacy policy', 'cookie policy', "
+           "'uses cookies', 'use of cookies' or 'use cookies'"),
+    Signal("quality_curly_bracket", _B, C4, "false", "the text contains '{'"),
+    Signal("quality_line_punct_ratio", _R, FINEWEB, ">= 0.12",
+           "share of lines ending in terminal punctuation"),
+    Signal("quality_short_lines_ratio", _R, FINEWEB, "<= 0.67",
+           "share of lines of at most 30 characters"),
+    Signal("quality_newline_word_ratio", _R, FINEWEB, "<= 0.3",
+           "newline characters per word (list-like documents score high)"),
+)  # fmt: skip
+
+BY_NAME = {s.name: s for s in SIGNALS}
+
+BULLETS = frozenset("•‣◦⁃▪▫■□●○◆◇►▶➢➤✓✔-*·")
+TERMINAL = frozenset(".!?\"'。！？．”’»」』।॥؟۔")
+POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
+          "use cookies")  # fmt: skip
+_POLICY = "|".join(POLICY)
+_LINE_PATTERN = f"javascript|lorem ipsum|{_POLICY}"
+_ELLIPSIS = ord("…")
+
+
+def _codes(chars: frozenset[str]) -> npt.NDArray[np.int32]:
+    return np.array(sorted(ord(c) for c in chars), dtype=np.int32)
+
+
+def _count_at(t: TextBatch, byte: int) -> npt.NDArray[np.float64]:
+    hits = t.doc_of(np.flatnonzero(t.data == byte))
+    return np.bincount(hits, minlength=t.n).astype(np.float64)
+
+
+def _ellipses(t: TextBatch) -> npt.NDArray[np.float64]:
+    """Non-overlapping '...' plus '…' per text."""
+    dots = np.flatnonzero(t.data == ord("."))
+    run_start = np.flatnonzero(np.diff(dots, prepend=-2) != 1)
+    runs = np.diff(np.append(run_start, len(dots)))
+    # A run of dots never crosses texts unless one text ends and the next begins with dots;
+    # the count of such rare runs is attributed to the text where the run starts.
+    docs = t.doc_of(dots[run_start]) if dots.size else np.zeros(0, np.int64)
+    count = np.bincount(docs, weights=runs // 3, minlength=t.n)
+    ell = t.doc_of(t.lead_pos[t.lead_cp == _ELLIPSIS])
+    return np.asarray(count + np.bincount(ell, minlength=t.n), dtype=np.float64)
+
+
+def _raw_lines(t: TextBatch) -> tuple[pa.Array, npt.NDArray[np.int64]]:
+    """Every raw line (newline included) of every text, as Arrow strings over the batch buffer."""
+    bounds = distinct(np.concatenate([t.starts[:-1], t.newlines + 1]))
+    bounds = bounds[bounds < len(t.data)]
+    offsets = np.append(bounds, len(t.data)).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(
+        len(bounds), pa.py_buffer(offsets), pa.py_buffer(t.data)
+    )
+    return lines, bounds
+
+
+def _line_flags(t: TextBatch) -> dict[str, npt.NDArray[np.float64]]:
+    """Per text: lines with 'javascript', lines with a policy phrase, lines with 'lorem ipsum'."""
+    out = {name: np.zeros(t.n) for name in ("js", "policy", "lorem")}
+    if not len(t.data):
+        return out
+    lines, bounds = _raw_lines(t)
+    hit = pc.match_substring_regex(lines, _LINE_PATTERN, ignore_case=True)
+    rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    if rows.size:
+        found = lines.take(pa.array(rows))
+        docs = t.doc_of(bounds[rows])
+        for name, pattern in (("js", "javascript"), ("lorem", "lorem ipsum"), ("policy", _POLICY)):
+            flag = pc.match_substring_regex(found, pattern, ignore_case=True)
+            mask = flag.to_numpy(zero_copy_only=False)
+            out[name] = np.bincount(docs[mask], minlength=t.n).astype(np.float64)
+    return out
+
+
+def compute(
+    texts: pa.Array | pa.ChunkedArray,
+    langs: Sequence[str | None] | str = "en",
+    groups: Sequence[Group] = GROUPS,
+) -> dict[str, pa.Array]:
+    """Quality signals of ``texts`` in ``groups``; ``langs`` picks stop words (one or per text)."""
+    arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    t = TextBatch.from_arrow(arr)
+    words = np.diff(t.word_off).astype(np.float64)
+    lines = np.diff(t.line_off).astype(np.float64)
+    out: dict[str, npt.NDArray[np.float64]] = {
+        "quality_word_count": words,
+        "quality_mean_word_length": ratio(per_doc(t.word_chars, t.word_off), words),
+        "quality_symbol_word_ratio": ratio(np.maximum(_count_at(t, ord("#")), _ellipses(t)), words),
+        "quality_alpha_words_ratio": ratio(per_doc(t.word_alpha, t.word_off), words),
+    }
+    out["quality_stop_words"] = (
+        _stop_words(t, langs) if "gopher_quality" in groups else np.full(t.n, np.nan)
+    )
+    first_cp, _, _ = t.char_info(t.line_s)
+    last_start = t.last_char_start(t.line_e)
+    last_cp, _, _ = t.char_info(last_start)
+    dots = (t.line_e - t.line_s >= 3) & (t.data[np.maximum(t.line_e - 3, 0)] == ord("."))
+    dots &= (t.data[np.maximum(t.line_e - 2, 0)] == ord(".")) & (last_cp == ord("."))
+    ellipsis = dots | (last_cp == _ELLIPSIS)
+    terminal = np.isin(last_cp, _codes(TERMINAL))
+    flags = _line_flags(t)
+
+    def share(mask: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
+        return ratio(per_doc(mask, t.line_off), lines)
+
+    out["quality_bullet_lines_ratio"] = share(np.isin(first_cp, _codes(BULLETS)))
+    out["quality_ellipsis_lines_ratio"] = share(ellipsis)
+    out["quality_no_terminal_punct_lines_ratio"] = share(~terminal | ellipsis)
+    out["quality_few_words_lines_ratio"] = share(t.line_tokens < 3)
+    out["quality_javascript_lines_ratio"] = ratio(flags["js"], lines)
+    out["quality_policy_lines_ratio"] = ratio(flags["policy"], lines)
+    out["quality_line_punct_ratio"] = share(terminal)
+    out["quality_short_lines_ratio"] = share(t.line_chars <= 30)
+    out["quality_newline_word_ratio"] = ratio(_count_at(t, ord("\n")), words)
+    out.update(line_signals(t))
+    if "gopher_repetition" in groups:
+        out.update(ngram_signals(t))
+    bools = {
+        "quality_lorem_ipsum": flags["lorem"] > 0,
+        "quality_curly_bracket": _count_at(t, ord("{")) > 0,
+    }
+    wanted = [s for s in SIGNALS if set(s.groups) & set(groups)]
+    return {s.name: _to_arrow(s, out, bools, t.valid) for s in wanted}
+
+
+def _stop_words(t: TextBatch, langs: Sequence[str | None] | str) -> npt.NDArray[np.float64]:
+    counts = np.full(t.n, np.nan)
+    nbytes = t.word_e - t.word_s
+    if isinstance(langs, str):
+        per_text = None
+        wanted = {to_iso639_1(langs)} & set(stopwords.STOP_WORDS)
+    else:
+        per_text = np.array([to_iso639_1(x) if x else "" for x in langs], dtype=object)
+        wanted = set(per_text) & set(stopwords.STOP_WORDS)
+    for lang in wanted:
+        docs = np.ones(t.n, dtype=bool) if per_text is None else per_text == lang
+        short = nbytes <= stopwords.longest(lang)
+        words = np.flatnonzero(short if per_text is None else short & docs[t.word_doc])
+        hits = t.word_doc[words[stopwords.is_stop_word(t.folded(words), lang)]]
+        counts[docs] = np.bincount(hits, minlength=t.n)[docs]
+    return counts
+
+
+def _to_arrow(
+    signal: Signal,
+    values: dict[str, npt.NDArray[np.float64]],
+    bools: dict[str, npt.NDArray[np.bool_]],
+    valid: npt.NDArray[np.bool_],
+) -> pa.Array:
+    if signal.type == pa.bool_():
+        return pa.array(bools[signal.name], type=pa.bool_(), mask=~valid)
+    v = values[signal.name]
+    mask = ~valid | np.isnan(v)
+    if signal.type == pa.int64():
+        return pa.array(np.nan_to_num(v).astype(np.int64), type=pa.int64(), mask=mask)
+    return pa.array(v, type=pa.float64(), mask=mask)

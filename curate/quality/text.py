@@ -1,0 +1,344 @@
+"""Words and lines of a whole batch of texts, found on its UTF-8 bytes with NumPy.
+
+Quality signals need word and line boundaries for millions of words per second, which rules out
+Python loops and per-word string objects. Instead the texts of a batch are laid back to back in one
+byte buffer (Arrow already stores them so) and every step works on arrays of byte positions:
+
+* a *token* is a maximal run of non-space characters (spaces are Unicode separators and control
+  characters), never crossing from one text to the next;
+* a *word* is a token with its leading and trailing punctuation and symbols removed; tokens that
+  are nothing but punctuation are not words. Han, Kana and Thai characters are words on their own
+  (their texts are first rewritten with a separator around each such character);
+* a *line* is the span from the first to the last token between two newlines; blank lines are not
+  lines. A *paragraph* is a run of lines not interrupted by a blank line.
+
+>>> import pyarrow as pa
+>>> t = TextBatch.from_arrow(pa.array(["Hello, world!  (Again)\\n\\nBye...", "中文 ok"]))
+>>> [t.word_text(i) for i in range(t.n_words)]
+['Hello', 'world', 'Again', 'Bye', '中', '文', 'ok']
+>>> t.word_off.tolist(), t.word_chars.tolist()
+([0, 4, 7], [5, 5, 5, 3, 1, 1, 2])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.lang.scripts import decode_leads
+from curate.quality import unicode as uc
+from curate.quality.hashing import Window, combine, lower_ascii, run_keys
+
+Int = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+
+_ASCII_CLASS = np.concatenate([uc.table()[:128], np.zeros(128, dtype=np.uint8)])
+
+
+def _width(lead: npt.NDArray[np.uint8]) -> Int:
+    """Bytes of the UTF-8 sequence starting with each lead byte."""
+    return np.where(lead < 0x80, 1, np.where(lead < 0xE0, 2, np.where(lead < 0xF0, 3, 4)))
+
+
+@dataclass
+class TextBatch:
+    """Byte-level view of a batch of texts with its tokens, words and lines."""
+
+    n: int
+    valid: Bool
+    data: npt.NDArray[np.uint8]
+    starts: Int
+    lead_pos: Int
+    lead_cp: npt.NDArray[np.int32]
+    lead_cls: npt.NDArray[np.uint8]
+    nonchar: Int
+    tok_s: Int = field(init=False)
+    tok_e: Int = field(init=False)
+
+    @classmethod
+    def from_arrow(cls, texts: pa.Array | pa.ChunkedArray) -> TextBatch:
+        arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+        valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
+        arr = pc.fill_null(arr.cast(pa.large_string()), "")
+        batch = cls._load(arr, valid)
+        if np.any(batch.lead_cls & uc.SOLO):
+            rows = np.unique(batch.doc_of(batch.lead_pos[(batch.lead_cls & uc.SOLO) != 0]))
+            mask = np.zeros(len(arr), dtype=bool)
+            mask[rows] = True
+            spaced = pc.replace_substring_regex(
+                arr.take(pa.array(rows)), uc.solo_pattern(), f"{uc.SEPARATOR}\\1{uc.SEPARATOR}"
+            )
+            arr = pc.replace_with_mask(arr, pa.array(mask), spaced)
+            batch = cls._load(arr.cast(pa.large_string()), valid, separators=True)
+        batch._tokenize()
+        return batch
+
+    @classmethod
+    def _load(cls, arr: pa.Array, valid: Bool, *, separators: bool = False) -> TextBatch:
+        n = len(arr)
+        offsets = np.frombuffer(
+            arr.buffers()[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8
+        )
+        base = int(offsets[0])
+        size = int(offsets[-1]) - base
+        raw = arr.buffers()[2]
+        data = (
+            np.frombuffer(raw, dtype=np.uint8)[base : base + size]
+            if raw is not None and size
+            else np.zeros(0, dtype=np.uint8)
+        )
+        high = np.flatnonzero(data >= 0x80)
+        is_lead = (data[high] & 0xC0) == 0xC0
+        lead_pos = high[is_lead]
+        lead_cp = decode_leads(data, lead_pos)
+        nonchar = high[~is_lead]
+        if separators:
+            sep = np.flatnonzero(data == ord(uc.SEPARATOR))
+            nonchar = np.union1d(nonchar, sep)
+        return cls(
+            n=n,
+            valid=valid,
+            data=data,
+            starts=offsets - base,
+            lead_pos=lead_pos,
+            lead_cp=lead_cp,
+            lead_cls=uc.classify(lead_cp),
+            nonchar=nonchar,
+        )
+
+    def doc_of(self, pos: Int) -> Int:
+        """Index of the text holding each byte position."""
+        return np.searchsorted(self.starts, pos, side="right") - 1
+
+    # -- characters -------------------------------------------------------------------------
+
+    def char_info(self, pos: Int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8], Int]:
+        """Code point, class flags and byte width of the characters starting at ``pos``."""
+        byte = self.data[pos]
+        cps = byte.astype(np.int32)
+        flags = _ASCII_CLASS[byte]
+        width = np.ones(len(pos), dtype=np.int64)
+        multi = np.flatnonzero(byte >= 0xC0)
+        if multi.size:
+            at = np.searchsorted(self.lead_pos, pos[multi])
+            cps[multi] = self.lead_cp[at]
+            flags[multi] = self.lead_cls[at]
+            width[multi] = _width(byte[multi])
+        return cps, flags, width
+
+    def last_char_start(self, end: Int) -> Int:
+        """Position of the first byte of the character ending just before ``end``."""
+        start = end - 1
+        cont = np.flatnonzero((self.data[start] & 0xC0) == 0x80)
+        if cont.size:
+            start[cont] = self.lead_pos[np.searchsorted(self.lead_pos, start[cont], "right") - 1]
+        return start
+
+    def chars_in(self, s: Int, e: Int) -> Int:
+        """Characters in each byte range ``[s, e)`` (ranges sorted and disjoint)."""
+        nbytes = e - s
+        if not self.nonchar.size:
+            return nbytes
+        if self.nonchar.size > 4 * len(s):
+            mask = np.zeros(len(self.data) + 1, dtype=np.int64)
+            mask[self.nonchar + 1] = 1
+            cum = np.cumsum(mask)
+            return nbytes - (cum[e] - cum[s])
+        owner = np.searchsorted(s, self.nonchar, side="right") - 1
+        inside = (owner >= 0) & (self.nonchar < e[np.maximum(owner, 0)])
+        return nbytes - np.bincount(owner[inside], minlength=len(s))
+
+    # -- tokens and words -------------------------------------------------------------------
+
+    def _tokenize(self) -> None:
+        space = self.data <= 32
+        wide = self.lead_pos[(self.lead_cls & uc.SPACE) != 0]
+        if wide.size:
+            width = _width(self.data[wide])
+            for k in range(4):
+                space[wide[width > k] + k] = True
+        size = len(space)
+        edges = np.flatnonzero(space[1:] != space[:-1]) + 1
+        if size and not space[0]:
+            edges = np.concatenate([[0], edges])
+        if size and not space[-1]:
+            edges = np.concatenate([edges, [size]])
+        tok_s, tok_e = edges[0::2], edges[1::2]
+        inner = self.starts[1:-1] if len(tok_s) else np.zeros(0, dtype=np.int64)
+        owner = np.searchsorted(tok_s, inner, side="right") - 1
+        cut = (owner >= 0) & (inner > tok_s[np.maximum(owner, 0)])
+        cut &= inner < tok_e[np.maximum(owner, 0)]
+        if cut.any():
+            points = np.unique(inner[cut])
+            tok_s = np.insert(tok_s, np.searchsorted(tok_s, points), points)
+            tok_e = np.insert(tok_e, np.searchsorted(tok_e, points), points)
+        self.tok_s, self.tok_e = tok_s, tok_e
+
+    @cached_property
+    def tok_off(self) -> Int:
+        """Index of each text's first token (``n + 1`` values)."""
+        return np.searchsorted(self.tok_s, self.starts)
+
+    def _has(self, pos: Int, flag: int) -> Bool:
+        """Whether the character starting at each position has class ``flag``."""
+        byte = self.data[pos]
+        found = (_ASCII_CLASS[byte] & flag) != 0
+        multi = np.flatnonzero(byte >= 0xC0)
+        if multi.size:
+            found[multi] = (self.lead_cls[np.searchsorted(self.lead_pos, pos[multi])] & flag) != 0
+        return np.asarray(found, dtype=bool)
+
+    def _ends_in_punct(self, end: Int) -> Bool:
+        """Whether the character ending just before each position is punctuation."""
+        byte = self.data[end - 1]
+        punct = (_ASCII_CLASS[byte] & uc.PUNCT) != 0
+        multi = np.flatnonzero(byte >= 0x80)
+        if multi.size:
+            lead = np.searchsorted(self.lead_pos, end[multi] - 1, side="right") - 1
+            punct[multi] = (self.lead_cls[lead] & uc.PUNCT) != 0
+        return np.asarray(punct, dtype=bool)
+
+    @cached_property
+    def _words(self) -> tuple[Int, Int]:
+        s, e = self.tok_s.copy(), self.tok_e.copy()
+        todo = np.flatnonzero(self._has(s, uc.PUNCT))
+        while todo.size:
+            s[todo] += _width(self.data[s[todo]])
+            todo = todo[s[todo] < e[todo]]
+            todo = todo[self._has(s[todo], uc.PUNCT)]
+        todo = np.flatnonzero((s < e) & self._ends_in_punct(e))
+        while todo.size:
+            e[todo] = self.last_char_start(e[todo])
+            todo = todo[s[todo] < e[todo]]
+            todo = todo[self._ends_in_punct(e[todo])]
+        keep = s < e
+        return s[keep], e[keep]
+
+    @property
+    def word_s(self) -> Int:
+        return self._words[0]
+
+    @property
+    def word_e(self) -> Int:
+        return self._words[1]
+
+    @property
+    def n_words(self) -> int:
+        return len(self._words[0])
+
+    @cached_property
+    def word_off(self) -> Int:
+        """Index of each text's first word (``n + 1`` values)."""
+        return np.searchsorted(self.word_s, self.starts)
+
+    @cached_property
+    def word_doc(self) -> Int:
+        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.word_off))
+
+    @cached_property
+    def word_chars(self) -> Int:
+        return self.chars_in(self.word_s, self.word_e)
+
+    @cached_property
+    def window(self) -> Window:
+        return Window(self.data)
+
+    @cached_property
+    def _word_head(self) -> npt.NDArray[np.uint64]:
+        return self.window.head(self.word_s, self.word_e)
+
+    @cached_property
+    def word_key(self) -> npt.NDArray[np.uint64]:
+        """Key of each word's bytes (case-sensitive)."""
+        return self.window.keys(self.word_s, self.word_e, self._word_head)
+
+    def folded(self, words: Int) -> npt.NDArray[np.uint64]:
+        """Keys of the given words of at most 8 bytes, with ASCII letters lower-cased."""
+        return lower_ascii(self._word_head[words])
+
+    @cached_property
+    def word_alpha(self) -> Bool:
+        """Whether each word has at least one letter."""
+        alpha = self._has(self.word_s, uc.LETTER)
+        todo = np.flatnonzero(~alpha)
+        pos = self.word_s[todo]
+        while todo.size:
+            pos = pos + _width(self.data[pos])
+            inside = pos < self.word_e[todo]
+            todo, pos = todo[inside], pos[inside]
+            letter = self._has(pos, uc.LETTER)
+            alpha[todo[letter]] = True
+            todo, pos = todo[~letter], pos[~letter]
+        return alpha
+
+    def word_text(self, i: int) -> str:
+        """The text of word ``i`` (for tests and debugging)."""
+        raw = self.data[self.word_s[i] : self.word_e[i]].tobytes().decode("utf-8")
+        return raw.replace(uc.SEPARATOR, "")
+
+    # -- lines --------------------------------------------------------------------------------
+
+    @cached_property
+    def newlines(self) -> Int:
+        return np.flatnonzero(self.data == 10)
+
+    @cached_property
+    def _lines(self) -> tuple[Int, Int]:
+        ntok = len(self.tok_s)
+        breaks = np.bincount(np.searchsorted(self.tok_s, self.newlines), minlength=ntok + 1)[:ntok]
+        tok_doc = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.tok_off))
+        line_no = np.cumsum(breaks) + tok_doc
+        first = np.flatnonzero(np.diff(line_no, prepend=-1) != 0) if ntok else np.zeros(0, np.int64)
+        return first, breaks
+
+    @property
+    def line_first_tok(self) -> Int:
+        """Index of the first token of each line."""
+        return self._lines[0]
+
+    @cached_property
+    def line_s(self) -> Int:
+        return self.tok_s[self.line_first_tok]
+
+    @cached_property
+    def line_e(self) -> Int:
+        last = np.append(self.line_first_tok[1:], len(self.tok_s))[: len(self.line_first_tok)] - 1
+        return np.asarray(self.tok_e[last], dtype=np.int64)
+
+    @cached_property
+    def line_off(self) -> Int:
+        """Index of each text's first line (``n + 1`` values)."""
+        return np.searchsorted(self.line_s, self.starts)
+
+    @cached_property
+    def line_tokens(self) -> Int:
+        return np.diff(np.append(self.line_first_tok, len(self.tok_s)))
+
+    @cached_property
+    def line_chars(self) -> Int:
+        return self.chars_in(self.line_s, self.line_e)
+
+    @cached_property
+    def line_hash(self) -> npt.NDArray[np.uint64]:
+        """Key of each line: its words in order, and its length in characters.
+
+        Two lines are equal when they hold the same words in the same order and are equally
+        long: punctuation and spacing are compared only through that length.
+        """
+        first = np.searchsorted(self.word_s, self.line_s)
+        count = np.diff(np.append(first, self.n_words))
+        runs = run_keys(self.word_key, first, count)
+        return combine(runs, self.line_chars.astype(np.uint64))
+
+    @cached_property
+    def paragraph_start(self) -> Bool:
+        """Whether each line starts a paragraph (first line, or after a blank line)."""
+        breaks = self._lines[1][self.line_first_tok]
+        first_in_doc = np.zeros(len(self.line_s), dtype=bool)
+        first_in_doc[self.line_off[:-1][np.diff(self.line_off) > 0]] = True
+        return first_in_doc | (breaks >= 2)

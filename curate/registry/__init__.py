@@ -1,0 +1,128 @@
+"""The dataset registry: immutable, versioned, checksummed datasets that training jobs load.
+
+>>> import curate.registry as registry
+>>> callable(registry.load) and callable(registry.resolve)
+True
+
+Publish with :func:`publish` (or ``curate publish``), find a version's folder with
+:func:`resolve`, and load it with :func:`load`, which verifies checksums first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+from curate.errors import DataError
+from curate.registry.core import Registry, default_root
+from curate.registry.load import load
+from curate.registry.names import Ref, Version, check_name
+from curate.registry.publish import Published
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Published",
+    "Ref",
+    "Registry",
+    "Version",
+    "check_name",
+    "default_root",
+    "load",
+    "publish",
+    "resolve",
+]
+
+#: Rows per Parquet shard when a DATASET that is not a folder is written out for publishing.
+SHARD_ROWS = 1_000_000
+
+
+def resolve(ref: str) -> Path:
+    """The version folder for ``NAME`` (latest) or ``NAME@X.Y.Z`` in the default registry.
+
+    Raises :class:`~curate.errors.DataError` with a hint when the version is unknown.
+    """
+    registry = Registry()
+    try:
+        return registry.path(ref).resolve()
+    finally:
+        registry.close()
+
+
+def is_dataset_folder(path: Path) -> bool:
+    """A folder in the layout ``curate run`` writes (``data/*.parquet``)."""
+    return path.is_dir() and any((path / "data").glob("*.parquet"))
+
+
+def materialize(spec: str, dest: Path) -> Path:
+    """Write any DATASET form (files, globs, ``hf://``, ...) as ``dest/data/train-*.parquet``."""
+    import pyarrow.parquet as pq
+
+    from curate.io.dataset import open_dataset
+
+    dataset = open_dataset(spec)
+    data = dest / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    parts: list[Path] = []
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    for batch in dataset.iter_batches():
+        if writer is None or rows >= SHARD_ROWS:
+            if writer is not None:
+                writer.close()
+            parts.append(data / f".part-{len(parts):05d}.parquet")
+            writer = pq.ParquetWriter(parts[-1], batch.schema)
+            rows = 0
+        writer.write_batch(batch)
+        rows += batch.num_rows
+    if writer is not None:
+        writer.close()
+    if not parts:
+        raise DataError(f"{spec}: no rows to publish", hint="check the input path")
+    for i, part in enumerate(parts):
+        part.rename(data / f"train-{i:05d}-of-{len(parts):05d}.parquet")
+    return dest
+
+
+def _registry_ref(reg: Registry, text: str) -> Ref | None:
+    try:
+        ref = Ref.parse(text)
+    except DataError:
+        return None
+    return ref if reg.catalog.get(ref.name, ref.version) is not None else None
+
+
+def publish(
+    dataset: str | Path,
+    name: str,
+    *,
+    version: str | None = None,
+    registry: Path | str | None = None,
+    ledger: bool = True,
+) -> Published:
+    """Publish DATASET as ``name`` and return the version (existing if content is identical).
+
+    DATASET is a ``curate run`` output folder, a registry ref, or any other DATASET form (which
+    is first written out as Parquet shards).
+    """
+    import shutil
+
+    check_name(name)
+    reg = Registry(registry)
+    try:
+        path = Path(dataset)
+        if is_dataset_folder(path):
+            return reg.publish(path, name, version=version, ledger=ledger)
+        ref = _registry_ref(reg, str(dataset)) if not path.exists() else None
+        if ref is not None:  # promote or rename an existing version
+            return reg.publish(reg.path(ref), name, version=version, ledger=ledger)
+        scratch = reg.root / "tmp" / f"source-{uuid.uuid4().hex}"
+        try:
+            materialize(os.fspath(dataset), scratch)
+            return reg.publish(scratch, name, version=version, ledger=ledger)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        reg.close()

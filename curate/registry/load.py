@@ -1,0 +1,90 @@
+"""Loading a registry version for training: verify checksums, then hand over to ``datasets``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from curate.errors import CheckFailed, DataError
+from curate.registry.core import Registry
+
+log = logging.getLogger(__name__)
+
+
+def _cache_dir() -> Path:
+    """Where ``datasets`` keeps its Arrow copies of registry data (under ``CURATE_CACHE``)."""
+    base = os.environ.get("CURATE_CACHE")
+    root = Path(base).expanduser() if base else Path.home() / ".cache" / "curate"
+    return root / "datasets"
+
+
+def load(
+    ref: str,
+    split: str = "train",
+    streaming: bool = False,
+    columns: list[str] | None = None,
+    *,
+    verify: bool = True,
+    registry: Registry | None = None,
+) -> Any:
+    """A ``datasets.Dataset`` (or ``IterableDataset`` when ``streaming``) for a registry version.
+
+    The split's Parquet files and the manifest are checked against their sha256 first; a
+    mismatch raises :class:`~curate.errors.CheckFailed` naming the file. ``columns`` reads only
+    those columns.
+    """
+    reg = registry or Registry()
+    try:
+        return _load(reg, ref, split, streaming, columns, verify=verify)
+    finally:
+        if registry is None:
+            reg.close()
+
+
+def _load(
+    reg: Registry,
+    ref: str,
+    split: str,
+    streaming: bool,
+    columns: list[str] | None,
+    *,
+    verify: bool,
+) -> Any:
+    from datasets import load_dataset
+
+    entry = reg.entry(ref)
+    manifest = reg.manifest(entry.ref)
+    splits = manifest.get("splits") or {}
+    if split not in splits:
+        raise DataError(
+            f"{entry.ref}: no split {split!r}",
+            hint=f"available splits: {', '.join(sorted(splits)) or 'none'}",
+        )
+    files = list(splits[split]["files"])
+    if columns is not None:
+        names = {f["name"] for f in manifest.get("schema", [])}
+        unknown = [c for c in columns if c not in names]
+        if unknown:
+            raise DataError(
+                f"{entry.ref}: no column {unknown[0]!r}",
+                hint=f"columns: {', '.join(sorted(names))}",
+            )
+    if verify:
+        problems = reg.verify(entry.ref, only=set(files))
+        if problems:
+            raise CheckFailed(
+                f"{entry.ref}: {len(problems)} file(s) fail verification: {problems[0]}",
+                hint="the version was modified after publishing; republish it or restore "
+                "the files (`curate registry verify` lists every problem)",
+            )
+    folder = reg.folder(entry)
+    data_files = {split: [str(folder / f) for f in files]}
+    log.info("loading %s split %s (%d files)", entry.ref, split, len(files))
+    kwargs: dict[str, Any] = {"data_files": data_files, "split": split, "streaming": streaming}
+    if columns is not None:
+        kwargs["columns"] = list(columns)
+    if not streaming:
+        kwargs["cache_dir"] = str(_cache_dir())
+    return load_dataset("parquet", **kwargs)

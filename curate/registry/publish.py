@@ -1,0 +1,237 @@
+"""Publishing a dataset folder as an immutable registry version.
+
+The slow part (hashing and copying files into the blob store) runs without any lock. Only the
+short final step holds the catalog's write lock: pick the version number, render the card for
+it, move the finished folder into place and commit the catalog row. A crash before the commit
+leaves at most an unreferenced folder, which is invisible and replaced by the next publish.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from curate.errors import DataError
+from curate.registry.catalog import Catalog, Entry
+from curate.registry.manifest import (
+    MANIFEST,
+    MANIFEST_VERSION,
+    Content,
+    FileEntry,
+    audit_summary,
+    change,
+    parents,
+    parquet_rows,
+    schema_fields,
+    source_files,
+    split_of,
+)
+from curate.registry.names import Version, check_name
+from curate.registry.store import BlobStore, sha256_file
+
+log = logging.getLogger(__name__)
+
+#: Staging folders older than this are left over from a crashed publish and are removed.
+STALE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of a publish: the version, its folder, and whether it is new."""
+
+    ref: str
+    path: Path
+    created: bool
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    value = json.loads(path.read_text(encoding="utf-8"))
+    return value if isinstance(value, dict) else {}
+
+
+def sweep(tmp: Path) -> None:
+    """Remove staging leftovers of crashed publishes."""
+    if not tmp.is_dir():
+        return
+    cutoff = time.time() - STALE_SECONDS
+    for item in tmp.iterdir():
+        try:
+            if item.stat().st_mtime < cutoff:
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+        except OSError as exc:
+            log.debug("could not remove stale %s: %s", item, exc)
+
+
+def stage(store: BlobStore, source: Path, staging: Path, *, ledger: bool) -> Content:
+    """Copy a dataset folder's files into the blob store and link them into ``staging``."""
+    files = source_files(source, ledger=ledger)
+    data = [f for f in files if f.parent == source / "data"]
+    if not data:
+        raise DataError(
+            f"{source}: no data/*.parquet to publish",
+            hint="publish the output folder of `curate run`",
+        )
+    entries = []
+    for path in files:
+        rel = path.relative_to(source).as_posix()
+        digest, size = store.add(path)
+        store.link(digest, staging / rel)
+        rows = parquet_rows(store.path(digest)) if path in data else None
+        entries.append(FileEntry(rel, digest, size, rows))
+    schema = pq.read_schema(store.path(entries[0].sha256)).remove_metadata()
+    return Content(files=tuple(entries), schema=schema)
+
+
+def _manifest(
+    *, name: str, version: Version, content: Content, staging: Path, registry_root: Path
+) -> dict[str, Any]:
+    run = _read_json(staging / "curate" / "run.json")
+    audit = _read_json(staging / "curate" / "audit" / "audit.json")
+    card_files = [
+        FileEntry(n, sha256_file(staging / n), (staging / n).stat().st_size)
+        for n in ("README.md", "croissant.json")
+    ]
+    splits: dict[str, dict[str, Any]] = {}
+    for f in content.data:
+        split = splits.setdefault(split_of(f.path), {"rows": 0, "files": []})
+        split["rows"] += f.rows or 0
+        split["files"].append(f.path)
+    recipe = run.get("recipe") if isinstance(run.get("recipe"), dict) else None
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "name": name,
+        "version": str(version),
+        "ref": f"{name}@{version}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "content_id": content.content_id,
+        "data_id": content.data_id,
+        "schema_id": content.schema_id,
+        "rows": content.rows,
+        "size": content.size,
+        "splits": splits,
+        "schema": schema_fields(content.schema),
+        "files": [f.to_json() for f in (*content.files, *card_files)],
+        "lineage": {
+            "recipe": recipe,
+            "inputs": run.get("input"),
+            "parents": parents(run, registry_root),
+            "run": {k: run.get(k) for k in ("created", "rows_in", "rows_out", "versions")}
+            if run
+            else None,
+        },
+        "audit": audit_summary(audit),
+    }
+
+
+def commit(
+    catalog: Catalog,
+    *,
+    registry_root: Path,
+    name: str,
+    version: Version | None,
+    content: Content,
+    staging: Path,
+) -> Published:
+    """Decide the version, render card and manifest, move the folder in, record it; atomic."""
+    from curate.card import options_for, write_card
+    from curate.card.facts import gather
+
+    with catalog.write():
+        same = catalog.by_content(name, content.content_id)
+        if same is not None and (version is None or version == same.version):
+            return Published(same.ref, registry_root / "datasets" / name / str(same.version), False)
+        latest = catalog.get(name, None)
+        if version is not None:
+            taken = catalog.get(name, version)
+            if taken is not None:
+                raise DataError(
+                    f"{name}@{version} is already published with different content",
+                    hint="versions are immutable: pick a new version, or omit --version",
+                )
+        elif latest is None:
+            version = Version(1, 0, 0)
+        else:
+            version = latest.version.bump(change(latest.schema_id, latest.data_id, content))
+        ref = f"{name}@{version}"
+        known = {f.path: f.sha256 for f in content.files}
+        write_card(staging, ref=ref, version=str(version), checksums=known)
+        manifest = _manifest(
+            name=name,
+            version=version,
+            content=content,
+            staging=staging,
+            registry_root=registry_root,
+        )
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        options = options_for(gather(staging))
+        final = registry_root / "datasets" / name / str(version)
+        if final.exists():  # left by a publish that crashed before its commit
+            shutil.rmtree(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(final)
+        try:
+            catalog.insert(
+                Entry(
+                    name=name,
+                    version=version,
+                    content_id=content.content_id,
+                    data_id=content.data_id,
+                    schema_id=content.schema_id,
+                    manifest_sha256=sha256_file(final / MANIFEST),
+                    rows=content.rows,
+                    size=content.size,
+                    license=options.license,
+                    pretty_name=options.pretty_name,
+                    created=manifest["created"],
+                    parents=tuple(manifest["lineage"]["parents"]),
+                )
+            )
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+    log.info("published %s (%d rows)", ref, content.rows)
+    return Published(ref, final, True)
+
+
+def publish_folder(
+    catalog: Catalog,
+    store: BlobStore,
+    source: Path,
+    name: str,
+    *,
+    registry_root: Path,
+    version: str | None = None,
+    ledger: bool = True,
+) -> Published:
+    """Publish a dataset folder (``curate run`` layout) as ``name``."""
+    check_name(name)
+    wanted = Version.parse(version) if version else None
+    sweep(store.tmp)
+    staging = store.tmp / f"version-{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
+    try:
+        content = stage(store, source, staging, ledger=ledger)
+        if (source / "README.md").is_file():  # so author-written sections carry over
+            shutil.copyfile(source / "README.md", staging / "README.md")
+        return commit(
+            catalog,
+            registry_root=registry_root,
+            name=name,
+            version=wanted,
+            content=content,
+            staging=staging,
+        )
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,106 @@
+"""``score.identity``: which identity groups each document mentions, from word lexicons.
+
+Mentions are lexicon matches, not a judgement of what a text says about a group: "a black cat"
+mentions ``race_ethnicity/black`` unless ambiguous terms are excluded. See
+``docs/toxicity-identity.md`` for the lexicons, their gaps and how to add your own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+import pyarrow as pa
+from pydantic import Field, PrivateAttr
+
+from curate import schema
+from curate.errors import RecipeError
+from curate.identity import IdentityMatcher, Lexicon, load_lexicons
+from curate.stage import MapStage, set_column
+
+log = logging.getLogger(__name__)
+
+
+class ScoreIdentity(MapStage):
+    """Add ``identities`` (and ``identity_counts``) from identity-term lexicons.
+
+    >>> import pyarrow as pa
+    >>> b = pa.record_batch({"id": ["1", "2"], "text": ["Two Muslim women", "A quiet day"]})
+    >>> out = next(iter(ScoreIdentity(lexicons=["en"], counts=True)([b])))
+    >>> out.column("identities").to_pylist(), out.column("identity_counts").to_pylist()
+    ([['gender/female', 'religion/muslim'], []], [[1, 1], []])
+    """
+
+    name: ClassVar[str] = "score.identity"
+    summary: ClassVar[str] = (
+        "Identity groups each document mentions (identities: axis/group list) from lexicons."
+    )
+
+    lexicons: list[str] = Field(
+        ["en", "de", "fr", "es", "zh"],
+        min_length=1,
+        description="Lexicons to match: built-in names (en, de, fr, es, zh: the files in "
+        "audits/lexicons/), paths of YAML lexicons in the same format, or paths of "
+        "HolisticBias descriptors.json files.",
+    )
+    exclude: list[Literal["slur", "ambiguous"]] = Field(
+        [],
+        description="Leave out terms with these flags: 'slur' (slurs naming a group) and "
+        "'ambiguous' (words whose usual sense is not an identity, e.g. 'black', 'blind').",
+    )
+    counts: bool = Field(
+        False,
+        description="Also write identity_counts: mentions per group, aligned with identities.",
+    )
+    language_column: str | None = Field(
+        "lang",
+        description="Column of ISO 639-1 codes (score.language writes lang). When a batch "
+        "has it, a term only counts in documents of its lexicon's language (null codes count "
+        "every term), which stops e.g. the German 'Christen' matching English 'christen'. "
+        "null: every lexicon applies to every document.",
+    )
+
+    _matcher: IdentityMatcher | None = PrivateAttr(default=None)
+
+    def lexicon(self) -> Lexicon:
+        """The merged lexicon this stage matches, minus excluded flags."""
+        return load_lexicons(self.lexicons).without(self.exclude)
+
+    def output_fields(self) -> list[pa.Field]:
+        fields = [schema.field("identities")]
+        if self.counts:
+            fields.append(schema.field("identity_counts"))
+        return fields
+
+    def plan(self, columns: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
+        out = super().plan(columns)
+        lexicon = self.lexicon()
+        if not lexicon.terms:
+            raise RecipeError(
+                f"stage {self.name!r}: the lexicons {self.lexicons} have no terms left "
+                f"after excluding {self.exclude}",
+                hint="name a lexicon with terms, or exclude fewer flags",
+            )
+        return out
+
+    def matcher(self) -> IdentityMatcher:
+        """The compiled matcher, built on first use in each worker process."""
+        if self._matcher is None:
+            lexicon = self.lexicon()
+            log.info("score.identity: %d terms from %s", len(lexicon.terms), lexicon.sources)
+            self._matcher = IdentityMatcher(lexicon)
+        return self._matcher
+
+    def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        names = batch.schema.names
+        languages = (
+            batch.column(self.language_column)
+            if self.language_column and self.language_column in names
+            else None
+        )
+        labels, counts = self.matcher().match_arrow(batch.column(schema.TEXT), languages)
+        out = set_column(batch, "identities", labels)
+        if self.counts:
+            out = set_column(out, "identity_counts", counts)
+        return out

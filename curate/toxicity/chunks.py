@@ -1,0 +1,48 @@
+"""Aggregating chunk scores back to documents.
+
+Long documents are scored in chunks of a model's maximum length, never truncated; each
+document's chunks are contiguous and every document has at least one chunk. ``max`` keeps the
+worst chunk (a single toxic paragraph marks the document); ``mean`` weights each chunk by its
+number of tokens, so a short trailing chunk counts for what it holds.
+
+>>> import numpy as np
+>>> scores = np.array([[0.1], [0.9], [0.2]])
+>>> doc = np.array([0, 0, 1])
+>>> aggregate(scores, doc, np.array([3.0, 1.0, 5.0]), n_docs=2, how="max").ravel().tolist()
+[0.9, 0.2]
+>>> aggregate(scores, doc, np.array([3.0, 1.0, 5.0]), n_docs=2, how="mean").round(6).ravel()
+array([0.3, 0.2])
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+Aggregate = Literal["max", "mean"]
+
+
+def aggregate(
+    scores: np.ndarray, doc: np.ndarray, weights: np.ndarray, *, n_docs: int, how: Aggregate
+) -> np.ndarray:
+    """Per-document scores (``n_docs x k``) from per-chunk ``scores`` (``chunks x k``).
+
+    ``doc`` is each chunk's document, non-decreasing and covering ``0..n_docs-1``.
+    """
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if n_docs == 0:
+        return np.zeros((0, scores.shape[1]), dtype=np.float64)
+    starts = np.searchsorted(doc, np.arange(n_docs))
+    if how == "max":
+        out: np.ndarray = np.maximum.reduceat(scores, starts, axis=0)
+        return out
+    w = np.asarray(weights, dtype=np.float64)
+    total = np.add.reduceat(w, starts)
+    sizes = np.diff(np.append(starts, len(doc)))
+    # Chunks with no tokens at all (an empty document) fall back to an unweighted mean.
+    w = np.where(np.repeat(total, sizes) > 0, w, 1.0)
+    total = np.add.reduceat(w, starts)
+    summed: np.ndarray = np.add.reduceat(scores * w[:, None], starts, axis=0)
+    return summed / total[:, None]

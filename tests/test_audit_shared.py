@@ -1,0 +1,179 @@
+"""The audit on real reference data: Jigsaw sentence templates and ToxiGen statements."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from curate.audit import audit_dataset
+from curate.audit.probe import match_terms, probe_section
+from curate.stage import StageContext
+from curate.stages import get_stage
+
+pytestmark = pytest.mark.shared
+
+
+def _templates(shared_dir: Path) -> Path:
+    path = shared_dir / "data" / "jigsaw-sentence-templates" / "en_sentence_templates.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+@pytest.mark.slow
+def test_jigsaw_disparity_ratios_match_a_direct_computation(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    frame = pl.read_csv(_templates(shared_dir)).with_columns(pl.lit("en").alias("lang"))
+    data = tmp_path / "templates.parquet"
+    frame.write_parquet(data)
+    report = audit_dataset(
+        data,
+        out_dir=tmp_path / "out",
+        text_column="phrase",
+        toxicity_column="toxicity",
+        sections=["representation", "harm"],
+    )
+    # Direct computation: the identity stage on every phrase, then plain counting.
+    stage = get_stage("score.identity")()
+    stage.setup(StageContext(workdir=tmp_path))
+    batch = pa.record_batch(
+        {
+            "id": [str(i) for i in range(frame.height)],
+            "text": frame.get_column("phrase").to_list(),
+            "lang": frame.get_column("lang").to_list(),
+        }
+    )
+    identities = stage.process(batch).column("identities").to_pylist()
+    toxic = [label == "toxic" for label in frame.get_column("toxicity").to_list()]
+    docs: Counter[str] = Counter()
+    hits: Counter[str] = Counter()
+    for groups, is_toxic in zip(identities, toxic):
+        for group in set(groups or []):
+            docs[group] += 1
+            hits[group] += is_toxic
+    n, n_toxic = len(toxic), sum(toxic)
+    checked = 0
+    for group, row in report["groups"].items():
+        assert row["documents"] == docs[group]
+        if docs[group] < 30:
+            assert row["disparity_ratio"] is None
+            continue
+        a, n1 = hits[group], docs[group]
+        c, n2 = n_toxic - a, n - n1
+        assert row["toxic_rate"] == pytest.approx(a / n1)
+        assert row["disparity_ratio"] == pytest.approx((a / n1) / (c / n2))
+        se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+        lo = (a / n1) / (c / n2) * math.exp(-1.959964 * se)
+        assert row["disparity_ci95"][0] == pytest.approx(lo, rel=1e-5)
+        checked += 1
+    # The templates are balanced: toxic and non-toxic phrases per identity term.
+    assert checked >= 30
+    assert all(
+        0.9 < r["disparity_ratio"] < 1.1
+        for r in report["groups"].values()
+        if r["disparity_ratio"] is not None
+    )
+
+
+def test_jigsaw_probe_matches_sklearn(shared_dir: Path, tmp_path: Path) -> None:
+    frame = pl.read_csv(_templates(shared_dir)).gather_every(25)
+    path = Path(shared_dir) / "data" / "jigsaw-sentence-templates" / "adjectives_people.txt"
+    terms = [t.strip() for t in path.read_text().splitlines() if t.strip()]
+
+    # A deterministic stand-in scorer biased against one term, so the AUCs differ from 1.
+    def scorer(texts: list[str]) -> np.ndarray:
+        base = np.array([(zlib.crc32(t.encode()) % 1000) / 1000 for t in texts]) * 0.5
+        toxic_words = ("hate", "ugly", "horrible", "nasty", "disgusting", "vile", "stupid")
+        base += np.array([0.4 if any(w in t.lower() for w in toxic_words) else 0.0 for t in texts])
+        base += np.array([0.3 if " gay" in t.lower() else 0.0 for t in texts])
+        return np.minimum(base, 1.0)
+
+    path_csv = tmp_path / "templates.csv"
+    frame.write_csv(path_csv)
+    out = probe_section(
+        path_csv,
+        scorer=scorer,
+        terms=dict.fromkeys(terms),
+        threshold=0.5,
+        scorer_name="stand-in",
+        min_phrases=1,
+    )
+    scores = scorer(frame.get_column("phrase").to_list())
+    labels = (frame.get_column("toxicity") == "toxic").to_numpy()
+    found = match_terms(frame.get_column("phrase"), terms).to_list()
+    for term in ("gay", "muslim", "african american", "old"):
+        row = out["terms"][term]
+        has = np.array([term in f for f in found])
+        sub = roc_auc_score(labels[has], scores[has])
+        bpsn = (labels & ~has) | (~labels & has)
+        bnsp = (labels & has) | (~labels & ~has)
+        assert row["subgroup_auc"] == pytest.approx(sub)
+        assert row["bpsn_auc"] == pytest.approx(roc_auc_score(labels[bpsn], scores[bpsn]))
+        assert row["bnsp_auc"] == pytest.approx(roc_auc_score(labels[bnsp], scores[bnsp]))
+        clean = has & ~labels
+        assert row["fpr"] == pytest.approx((scores[clean] >= 0.5).mean())
+    # The stand-in scorer adds 0.3 to phrases naming "gay": more false positives there.
+    assert out["terms"]["gay"]["fpr"] > out["terms"]["muslim"]["fpr"]
+
+
+#: ToxiGen target group -> the audit groups its statements should be attributed to.
+TOXIGEN = {
+    "asian": ("race_ethnicity/asian",),
+    "bisexual": ("sexual_orientation/bisexual",),
+    "black": ("race_ethnicity/black",),
+    "chinese": ("nationality/chinese",),
+    "immigrant": ("immigration_status/immigrant",),
+    "jewish": ("religion/jewish",),
+    "latino": ("race_ethnicity/latino",),
+    "lgbtq": ("sexual_orientation/", "gender_identity/"),
+    "mental_disability": ("disability/",),
+    "mexican": ("nationality/mexican",),
+    "middle_east": ("race_ethnicity/middle_eastern", "race_ethnicity/arab"),
+    "muslim": ("religion/muslim",),
+    "native_american": ("race_ethnicity/indigenous",),
+    "physical_disability": ("disability/",),
+    "women": ("gender/female",),
+}
+
+
+def _toxigen_sources(root: Path) -> dict[str, list[str]]:
+    sources: dict[str, list[str]] = {}
+    files = sorted((root / "demonstrations").glob("*/*.txt")) + sorted(
+        (root / "prompts").glob("*.txt")
+    )
+    for f in files:
+        group = f.stem.replace("_sentences", "").replace("_1k", "").split("_", 1)[1]
+        lines = [line.strip() for line in f.read_text().splitlines() if line.strip()]
+        sources.setdefault(group, []).extend(lines)
+    return sources
+
+
+@pytest.mark.slow
+def test_toxigen_statements_are_attributed_to_their_group(shared_dir: Path, tmp_path: Path) -> None:
+    root = shared_dir / "data" / "toxigen"
+    if not root.is_dir():
+        pytest.skip(f"{root} is missing")
+    sources = _toxigen_sources(root)
+    assert set(TOXIGEN) <= set(sources)
+    for group, expected in TOXIGEN.items():
+        lines = sources[group]
+        data = tmp_path / f"{group}.parquet"
+        pl.DataFrame({"text": lines, "lang": ["en"] * len(lines)}).write_parquet(data)
+        report = audit_dataset(
+            data, out_dir=tmp_path / group, min_documents=1, sections=["representation"]
+        )
+        counts = {g: r["documents"] for g, r in report["groups"].items() if r["documents"]}
+        matching = {g: n for g, n in counts.items() if g.startswith(expected)}
+        top = max(counts, key=lambda g: counts[g])
+        assert top.startswith(expected), (group, sorted(counts.items(), key=lambda x: -x[1])[:4])
+        # Many statements never name their target ("they are all..."): at least a fifth do.
+        assert max(matching.values()) / len(lines) >= 0.2, (group, matching)
