@@ -55,7 +55,7 @@ ProgressCallback = Callable[[int, "int | None", str], None]
 OFFLINE_ENV = "CURATE_OFFLINE"
 CACHE_ENV = "CURATE_CACHE"
 PUBLIC_INDEX = "https://pypi.org/simple"
-TIMEOUT = 60.0
+TIMEOUT = 15.0  # seconds, pip's default; PIP_DEFAULT_TIMEOUT or pip config override it
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,7 @@ def pull(name: str, *, progress: ProgressCallback | None = None, force: bool = F
     if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
         raise _missing(asset, [f"${OFFLINE_ENV} is set, so nothing was downloaded"])
     target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("downloading %s (%s bytes) into %s", asset.name, f"{asset.size:,}", target)
     failures: list[str] = []
     for label, fetch in _sources(asset):
         try:

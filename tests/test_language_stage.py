@@ -126,3 +126,17 @@ def test_stage_pickles_without_a_model() -> None:
 
     stage = ScoreLanguage(model="/nowhere/lid.176.ftz", top_k=2)
     assert pickle.loads(pickle.dumps(stage)) == stage
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.string_view()])
+def test_every_arrow_string_type(lid_model: Path, kind: pa.DataType) -> None:
+    texts = pa.array(["Ceci est une phrase en français.", None], kind)
+    batch = pa.record_batch({"id": ["a", "b"], "text": texts})
+    for stage in (
+        ScoreLanguage(model=str(lid_model), top_k=2, script=True),
+        ScoreLanguage(model=str(lid_model), granularity="paragraph"),
+    ):
+        assert stage.process(batch).column("lang").to_pylist() == ["fr", None]
+        empty = pa.record_batch({"id": pa.array([], pa.string()), "text": pa.array([], kind)})
+        assert stage.process(empty).num_rows == 0

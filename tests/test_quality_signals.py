@@ -196,6 +196,8 @@ def test_documents_do_not_leak_into_each_other() -> None:
     assert cols["quality_word_count"].to_pylist() == [2, 1, 2]
     assert cols["quality_dup_line_ratio"].to_pylist() == [0.0, 0.0, 0.0]
     assert cols["quality_top_2gram_char_ratio"].to_pylist() == [0.0, 0.0, 0.0]
+    dots = compute(pa.array(["a ...", "... b"]), "en")["quality_symbol_word_ratio"]
+    assert dots.to_pylist() == [1.0, 1.0]  # one ellipsis each, not one run of six dots
 
 
 def test_batch_result_equals_one_by_one() -> None:
@@ -231,3 +233,23 @@ def test_groups_select_columns() -> None:
     ]
     out = next(iter(stage([pa.record_batch({"id": ["a"], "text": [ENGLISH]})])))
     assert [n for n in out.schema.names if n.startswith("quality_")] == names
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.string_view()])
+def test_every_arrow_string_type_and_empty_batches(kind: pa.DataType) -> None:
+    stage = get_stage("score.quality")()
+    texts = pa.array([ENGLISH, None, "  "], kind)
+    out = stage.process(pa.record_batch({"id": ["a", "b", "c"], "text": texts}))
+    assert out.column("quality_word_count").to_pylist() == [23, None, 0]
+    empty = pa.record_batch({"id": pa.array([], pa.string()), "text": pa.array([], kind)})
+    assert stage.process(empty).num_rows == 0
+
+
+def test_slices_of_a_batch_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import curate.stages.score_quality as module
+
+    texts = [ENGLISH, REPEATED_PARAGRAPHS, C4_RULES, CYCLE] * 5
+    batch = pa.record_batch({"id": [str(i) for i in range(20)], "text": texts})
+    whole = module.ScoreQuality().process(batch)
+    monkeypatch.setattr(module, "SLICE_BYTES", 200)  # a few texts per slice
+    assert module.ScoreQuality().process(batch).equals(whole)

@@ -91,13 +91,14 @@ def ref_ngrams(words: list[str]) -> dict[str, float | None]:
     for n in (2, 3, 4):
         grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         counts = Counter(grams)
-        most = max(counts.values(), default=0)
+        repeated = [g for g, c in counts.items() if c > 1]
         best = 0
-        for gram, count in counts.items():
-            if count == most > 1:
-                starts = [i for i, g in enumerate(grams) if g == gram]
-                covered = {i + k for i in starts for k in range(n)}
-                best = max(best, sum(len(words[i]) for i in covered))
+        if repeated:
+            # most frequent, then longest, then first to occur (Counter keeps insertion order)
+            top = max(repeated, key=lambda g: (counts[g], sum(map(len, g)), -grams.index(g)))
+            starts = [i for i, g in enumerate(grams) if g == top]
+            covered = {i + k for i in starts for k in range(n)}
+            best = sum(len(words[i]) for i in covered)
         out[f"quality_top_{n}gram_char_ratio"] = best / total if total else None
     for n in range(5, 11):
         grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
@@ -125,8 +126,8 @@ def test_words_and_lines_match_reference(batch: list[str]) -> None:
     assert t.word_chars.tolist() == [len(w) for w in want_words]
     assert t.word_off.tolist()[-1] == len(want_words)
     lines = [line for text in batch for line in ref_lines(text)]
-    assert t.line_chars.tolist() == [len(line) for line in lines]
-    assert t.line_tokens.tolist() == [len(ref_tokens(line)) for line in lines]
+    assert t.lines.chars.tolist() == [len(line) for line in lines]
+    assert t.lines.tokens.tolist() == [len(ref_tokens(line)) for line in lines]
 
 
 @settings(max_examples=200, deadline=None)
@@ -144,6 +145,38 @@ def test_repetition_matches_reference(batch: list[str]) -> None:
         dup = ref_later(keys)
         got_dup = cols["quality_dup_line_ratio"][i].as_py()
         assert got_dup == (pytest.approx(sum(dup) / len(lines)) if lines else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=4))
+def test_word_and_line_signals_match_reference(batch: list[str]) -> None:
+    cols = compute(pa.array(batch), "en")
+    for i, text in enumerate(batch):
+        lines = ref_lines(text)
+        words = [w for line in lines for w in ref_words(line)]
+        n = len(words)
+        symbols = max(text.count("#"), text.count("...") + text.count("…"))
+        want = {
+            "quality_word_count": n,
+            "quality_mean_word_length": sum(map(len, words)) / n if n else None,
+            "quality_symbol_word_ratio": symbols / n if n else None,
+            "quality_alpha_words_ratio": (
+                sum(any(unicodedata.category(c)[0] == "L" for c in w) for w in words) / n
+                if n
+                else None
+            ),
+            "quality_newline_word_ratio": text.count("\n") / n if n else None,
+            "quality_short_lines_ratio": (
+                sum(len(line) <= 30 for line in lines) / len(lines) if lines else None
+            ),
+            "quality_ellipsis_lines_ratio": (
+                sum(line.endswith(("...", "…")) for line in lines) / len(lines) if lines else None
+            ),
+            "quality_curly_bracket": "{" in text,
+        }
+        for name, value in want.items():
+            got = cols[name][i].as_py()
+            assert (got is None and value is None) or got == pytest.approx(value), name
 
 
 @settings(max_examples=100, deadline=None)

@@ -83,6 +83,7 @@ def run_snapshot(out: Path) -> dict[str, Any]:
     report.pop("created")
     for st in report["stages"]:
         st.pop("seconds")
+        st.pop("cpu_seconds")
     tables = {
         str(p.relative_to(out)): pq.read_table(p).to_pylist()
         for p in sorted([*(out / "data").glob("*"), *(out / "curate" / "removed").glob("*")])

@@ -68,8 +68,7 @@ class _Progress:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder, replacing the recipe's output.path.",
+    help="Output folder (or a URL such as s3://bucket/out), replacing the recipe's output.path.",
 )
 @click.option(
     "--executor",
@@ -104,7 +103,7 @@ class _Progress:
 def run(
     recipe: Path,
     inputs: tuple[str, ...],
-    output: Path | None,
+    output: str | None,
     executor: str,
     workers: int,
     ray_address: str | None,
@@ -136,7 +135,7 @@ def run(
             resume=resume,
             force=force,
         )
-    out = output or Path(parsed.output.path)
+    out = output or parsed.output.path
     click.echo(
         f"{report['rows_in']:,} documents in, {report['rows_out']:,} kept, "
         f"{report['rows_removed']:,} in the ledger ({report['seconds']:.1f} s)"

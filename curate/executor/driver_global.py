@@ -52,19 +52,24 @@ class _Timed:
     def __init__(self, it: Iterable[pa.RecordBatch]) -> None:
         self.it = iter(it)
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
         self.rows = 0
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while True:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 batch = next(self.it)
             except StopIteration:
-                self.seconds += time.perf_counter() - start
+                self._add(start, cpu)
                 return
-            self.seconds += time.perf_counter() - start
+            self._add(start, cpu)
             self.rows += batch.num_rows
             yield batch
+
+    def _add(self, start: float, cpu: float) -> None:
+        self.seconds += time.perf_counter() - start
+        self.cpu_seconds += time.process_time() - cpu
 
 
 def _clear(folder: Path, prefix: str) -> None:
@@ -99,7 +104,7 @@ def run_global(
     res = GlobalOutput()
     writer: ShardWriter | None = None
     ledger: ShardWriter | None = None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for out in step.stage(timed):
         kept, removed, counts = split_removed(out, step.label)
         res.stats.rows_out += kept.num_rows
@@ -127,6 +132,8 @@ def run_global(
         crash_point("global-batch")
     res.stats.rows_in = timed.rows
     res.stats.seconds = time.perf_counter() - start - timed.seconds
+    # Includes the stage's own worker threads; its Ray tasks' CPU time is on other processes.
+    res.stats.cpu_seconds = time.process_time() - cpu - timed.cpu_seconds
     if writer is not None:
         res.files = writer.close()
         res.rows = list(writer.rows)

@@ -90,6 +90,9 @@ class StageStats:
     rows_out: int = 0
     removed_by_reason: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: CPU time of the process running the stage (all its threads): unlike ``seconds``, it
+    #: does not grow when other programs compete for the cores.
+    cpu_seconds: float = 0.0
 
     @property
     def removed(self) -> int:
@@ -100,6 +103,7 @@ class StageStats:
         self.rows_out += other.rows_out
         self.removed_by_reason.update(other.removed_by_reason)
         self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,10 +112,15 @@ class StageStats:
             "removed": self.removed,
             "removed_by_reason": dict(sorted(self.removed_by_reason.items())),
             "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StageStats:
         return cls(
-            data["rows_in"], data["rows_out"], Counter(data["removed_by_reason"]), data["seconds"]
+            data["rows_in"],
+            data["rows_out"],
+            Counter(data["removed_by_reason"]),
+            data["seconds"],
+            data.get("cpu_seconds", 0.0),
         )

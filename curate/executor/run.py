@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from curate.executor.engine import ExecResult, Progress
 from curate.executor.finalize import check_accounting, finalize
 from curate.executor.local import LocalExecutor
 from curate.executor.plan import Step, output_schema, plan_columns, segments
+from curate.executor.remote import output_location, upload
 from curate.executor.report import IdTally, fingerprint, versions
 from curate.executor.source import InputStream
 from curate.executor.state import RunState, crash_point, run_key, write_json_atomic
@@ -62,14 +64,16 @@ def run_recipe(
 ) -> dict[str, Any]:
     """Run ``recipe`` and return the run report (also written to ``OUT/curate/run.json``).
 
-    With ``resume``, an interrupted run of the same recipe over the same input in the same
+    ``output`` (or the recipe's ``output.path``) may be a local folder or a URL of any file
+    system fsspec knows (``s3://...``, with its driver installed). With ``resume``, an
+    interrupted run of the same recipe over the same input in the same
     output folder continues where it stopped; a different recipe or input raises
     :class:`~curate.errors.RecipeError` saying what changed, unless ``force`` (start over).
     """
     started = time.perf_counter()
     notify = progress or (lambda _label, _rows: None)
     resolved = resolve(list(inputs) if inputs else recipe.input.path)
-    out = Path(output) if output is not None else Path(recipe.output.path)
+    out, remote = output_location(output if output is not None else recipe.output.path)
     steps = build_steps(recipe)
     inp = recipe.input
     reader = InputReader(
@@ -122,7 +126,11 @@ def run_recipe(
     write_json_atomic(out / "curate" / "run.json", report)
     _after(recipe, out)
     crash_point("after-card")
+    if remote is not None:
+        upload(out, remote)
     state.remove()
+    if remote is not None:
+        shutil.rmtree(out, ignore_errors=True)
     return report
 
 

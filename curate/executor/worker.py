@@ -69,7 +69,7 @@ def run_shard(task: ShardTask) -> ShardResult:
         for step in steps:
             if batch.num_rows == 0:
                 break
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             stage = step.stage
             assert isinstance(stage, MapStage)
             out = stage.process(batch)
@@ -84,6 +84,7 @@ def run_shard(task: ShardTask) -> ShardResult:
             st.rows_out += kept.num_rows
             st.removed_by_reason.update(counts)
             st.seconds += time.perf_counter() - start
+            st.cpu_seconds += time.process_time() - cpu
             if removed is not None:
                 ledger.append(pa.Table.from_batches([removed]))
             batch = kept

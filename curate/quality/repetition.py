@@ -5,8 +5,8 @@ Definitions (all per text; "characters" are characters of words or lines, never 
 * duplicate lines: lines equal to an earlier line of the same text; the ratio by count is over
   all lines, the ratio by characters over the characters of all lines. Paragraphs likewise.
 * top n-gram (n = 2, 3, 4): the characters covered by the occurrences of the most frequent
-  word n-gram (of several equally frequent ones, the one covering most), over the characters of
-  all words. 0 when no n-gram repeats.
+  word n-gram (ties: the longest, then the first to occur), over the characters of all words. 0
+  when no n-gram repeats.
 * duplicate n-gram (n = 5..10): the words covered by an occurrence of an n-gram that already
   occurred earlier in the text, each word counted once; their characters over all word characters.
 
@@ -36,6 +36,7 @@ U64 = npt.NDArray[np.uint64]
 TOP_NGRAMS = (2, 3, 4)
 _SALT = np.uint64(0xD6E8FEB86659FD93)
 _SPREAD = np.uint64(0x9FB21C651E98DF25)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
 
@@ -76,19 +77,19 @@ def _later(keys: U64) -> npt.NDArray[np.bool_]:
 
 def line_signals(t: TextBatch) -> dict[str, F64]:
     """Duplicate line and paragraph fractions, by count and by characters."""
-    line_doc = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(t.line_off))
-    chars = t.line_chars.astype(np.float64)
-    dup = _later(_salted(t.line_hash, line_doc))
-    lines = np.diff(t.line_off).astype(np.float64)
-    all_chars = per_doc(chars, t.line_off)
+    line_doc = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(t.lines.off))
+    chars = t.lines.chars.astype(np.float64)
+    dup = _later(_salted(t.lines.key, line_doc))
+    lines = np.diff(t.lines.off).astype(np.float64)
+    all_chars = per_doc(chars, t.lines.off)
     out = {
-        "quality_dup_line_ratio": ratio(per_doc(dup, t.line_off), lines),
-        "quality_dup_line_char_ratio": ratio(per_doc(chars * dup, t.line_off), all_chars),
+        "quality_dup_line_ratio": ratio(per_doc(dup, t.lines.off), lines),
+        "quality_dup_line_char_ratio": ratio(per_doc(chars * dup, t.lines.off), all_chars),
     }
-    first = np.flatnonzero(t.paragraph_start)
+    first = np.flatnonzero(t.lines.paragraph_start)
     if first.size:
         rank = np.arange(len(chars)) - np.repeat(first, np.diff(np.append(first, len(chars))))
-        parts = mix(t.line_hash + rank.astype(np.uint64))
+        parts = mix(t.lines.key + rank.astype(np.uint64))
         para_hash = np.add.reduceat(parts, first)
         para_chars = np.add.reduceat(chars, first)
         para_doc = line_doc[first]
@@ -134,11 +135,15 @@ def ngram_signals(t: TextBatch) -> dict[str, F64]:
     # Positions of the 2-grams inside one text; later orders keep only the starts whose
     # (n-1)-gram and the (n-1)-gram after it both repeat.
     starts = np.flatnonzero(doc[1:] == doc[:-1]) if n_words > 1 else np.zeros(0, np.int64)
+    # The prefilter only needs equal 2-grams to get equal values with well-spread top bits:
+    # multiplying by odd constants spreads every bit of a key into the top ones, cheaply.
+    first, second = word[starts], word[starts + 1]
+    rough = (first * _SPREAD + doc[starts].astype(np.uint64) * _SALT) ^ (second * _M2)
+    starts = starts[_maybe_repeated(rough)]
+    # Exact keys, for the candidates only: mix() makes the first word's key uniform, and the
+    # multiplication by an odd constant keeps distinct second words distinct.
     salt = doc[starts].astype(np.uint64) * _SALT
-    # mix() makes the first word's key uniform; multiplying the second by an odd constant is a
-    # bijection that spreads its low bits into the top bits the prefilter below looks at.
     keys[starts] = mix(salt + word[starts]) ^ (word[starts + 1] * _SPREAD)
-    starts = starts[_maybe_repeated(keys[starts])]
     hits = np.zeros(0, dtype=np.int64)
     for n in range(2, max(DUP_NGRAMS) + 1):
         if n > 2:
@@ -157,35 +162,42 @@ def ngram_signals(t: TextBatch) -> dict[str, F64]:
 def _top(hits: Int, keys: U64, doc: Int, cum: F64, n: int, total: F64) -> F64:
     """Per text: characters covered by its most frequent repeated n-gram, over all characters.
 
-    Among several n-grams sharing the highest count, the one covering the most characters
-    counts; overlapping occurrences cover their shared words once.
+    Ties go to the longer n-gram, then to the one occurring first; overlapping occurrences
+    cover their shared words once.
     """
     covered = np.zeros(len(total))
     if hits.size:
         k = keys[hits]
-        order = np.argsort(k, kind="stable")
+        order = np.argsort(k, kind="stable")  # stable: each group starts at its first occurrence
         ks = k[order]
         is_first = np.concatenate([[True], ks[1:] != ks[:-1]])
         group = np.cumsum(is_first) - 1
         count = np.bincount(group)
-        gdoc = doc[hits[order[is_first]]]
-        most = np.zeros(len(total), dtype=np.int64)
-        np.maximum.at(most, gdoc, count)
-        keep = count[group] == most[gdoc[group]]
-        pos, grp = hits[order[keep]], group[keep]
-        word = (pos[:, None] + np.arange(n)).ravel()
-        pair = distinct(np.repeat(grp, n) * (len(cum) + 1) + word)
-        pgroup, pword = pair // (len(cum) + 1), pair % (len(cum) + 1)
-        chars = cum[pword + 1] - cum[pword]
-        per_group = np.bincount(pgroup, weights=chars, minlength=len(count))
-        np.maximum.at(covered, gdoc, per_group)
+        first = hits[order[is_first]]
+        gdoc, gchars = doc[first], cum[first + n] - cum[first]
+        by = np.lexsort((-first, gchars, count, gdoc))
+        chosen = np.zeros(len(count), dtype=bool)
+        chosen[by[np.append(gdoc[by][1:] != gdoc[by][:-1], True)]] = True
+        occurrences = np.sort(hits[order[chosen[group]]])
+        covered = _cover(occurrences, n, doc, np.diff(cum), len(total))
     return np.where(total > 0, ratio(covered, total), np.nan)
 
 
 def _covered(hits: Int, keys: U64, doc: Int, chars: F64, n: int, total: F64) -> F64:
     covered: F64 = np.zeros(len(total))
     if hits.size:
-        later = hits[_later(keys[hits])]
-        words = distinct((later[:, None] + np.arange(n)).ravel())
-        covered = np.bincount(doc[words], weights=chars[words], minlength=len(total)).astype(float)
+        covered = _cover(hits[_later(keys[hits])], n, doc, chars, len(total))
     return np.where(total > 0, ratio(covered, total), np.nan)
+
+
+def _cover(starts: Int, n: int, doc: Int, chars: F64, n_docs: int) -> F64:
+    """Per text, characters of the words inside any ``[s, s + n)`` (each word once)."""
+    if starts.size * n <= len(chars) // 4:
+        words = distinct((starts[:, None] + np.arange(n)).ravel())
+    else:
+        # Many repeats (spam): mark where coverage starts and stops instead of listing words.
+        edge = np.zeros(len(chars) + n + 1, dtype=np.int32)
+        edge[starts] += 1
+        edge[starts + n] -= 1
+        words = np.flatnonzero(np.cumsum(edge[: len(chars)]) > 0)
+    return np.bincount(doc[words], weights=chars[words], minlength=n_docs).astype(np.float64)

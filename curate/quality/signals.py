@@ -130,12 +130,11 @@ def _count_at(t: TextBatch, byte: int) -> npt.NDArray[np.float64]:
 def _ellipses(t: TextBatch) -> npt.NDArray[np.float64]:
     """Non-overlapping '...' plus '…' per text."""
     dots = np.flatnonzero(t.data == ord("."))
-    run_start = np.flatnonzero(np.diff(dots, prepend=-2) != 1)
+    docs = t.doc_of(dots)
+    # A run of dots ends where the dots stop or the text does.
+    run_start = np.flatnonzero((np.diff(dots, prepend=-2) != 1) | (np.diff(docs, prepend=-1) != 0))
     runs = np.diff(np.append(run_start, len(dots)))
-    # A run of dots never crosses texts unless one text ends and the next begins with dots;
-    # the count of such rare runs is attributed to the text where the run starts.
-    docs = t.doc_of(dots[run_start]) if dots.size else np.zeros(0, np.int64)
-    count = np.bincount(docs, weights=runs // 3, minlength=t.n)
+    count = np.bincount(docs[run_start], weights=runs // 3, minlength=t.n)
     ell = t.doc_of(t.lead_pos[t.lead_cp == _ELLIPSIS])
     return np.asarray(count + np.bincount(ell, minlength=t.n), dtype=np.float64)
 
@@ -178,7 +177,7 @@ def compute(
     arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
     t = TextBatch.from_arrow(arr)
     words = np.diff(t.word_off).astype(np.float64)
-    lines = np.diff(t.line_off).astype(np.float64)
+    lines = np.diff(t.lines.off).astype(np.float64)
     out: dict[str, npt.NDArray[np.float64]] = {
         "quality_word_count": words,
         "quality_mean_word_length": ratio(per_doc(t.word_chars, t.word_off), words),
@@ -188,27 +187,28 @@ def compute(
     out["quality_stop_words"] = (
         _stop_words(t, langs) if "gopher_quality" in groups else np.full(t.n, np.nan)
     )
-    first_cp, _, _ = t.char_info(t.line_s)
-    last_start = t.last_char_start(t.line_e)
+    first_cp, _, _ = t.char_info(t.lines.s)
+    last_start = t.last_char_start(t.lines.e)
     last_cp, _, _ = t.char_info(last_start)
-    dots = (t.line_e - t.line_s >= 3) & (t.data[np.maximum(t.line_e - 3, 0)] == ord("."))
-    dots &= (t.data[np.maximum(t.line_e - 2, 0)] == ord(".")) & (last_cp == ord("."))
+    dots = (t.lines.e - t.lines.s >= 3) & (t.data[np.maximum(t.lines.e - 3, 0)] == ord("."))
+    dots &= (t.data[np.maximum(t.lines.e - 2, 0)] == ord(".")) & (last_cp == ord("."))
     ellipsis = dots | (last_cp == _ELLIPSIS)
     terminal = np.isin(last_cp, _codes(TERMINAL))
     flags = _line_flags(t)
 
     def share(mask: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
-        return ratio(per_doc(mask, t.line_off), lines)
+        return ratio(per_doc(mask, t.lines.off), lines)
 
     out["quality_bullet_lines_ratio"] = share(np.isin(first_cp, _codes(BULLETS)))
     out["quality_ellipsis_lines_ratio"] = share(ellipsis)
     out["quality_no_terminal_punct_lines_ratio"] = share(~terminal | ellipsis)
-    out["quality_few_words_lines_ratio"] = share(t.line_tokens < 3)
+    out["quality_few_words_lines_ratio"] = share(t.lines.tokens < 3)
     out["quality_javascript_lines_ratio"] = ratio(flags["js"], lines)
     out["quality_policy_lines_ratio"] = ratio(flags["policy"], lines)
     out["quality_line_punct_ratio"] = share(terminal)
-    out["quality_short_lines_ratio"] = share(t.line_chars <= 30)
-    out["quality_newline_word_ratio"] = ratio(_count_at(t, ord("\n")), words)
+    out["quality_short_lines_ratio"] = share(t.lines.chars <= 30)
+    newlines = np.bincount(t.doc_of(t.newlines), minlength=t.n).astype(np.float64)
+    out["quality_newline_word_ratio"] = ratio(newlines, words)
     out.update(line_signals(t))
     if "gopher_repetition" in groups:
         out.update(ngram_signals(t))

@@ -9,8 +9,7 @@ byte buffer (Arrow already stores them so) and every step works on arrays of byt
 * a *word* is a token with its leading and trailing punctuation and symbols removed; tokens that
   are nothing but punctuation are not words. Han, Kana and Thai characters are words on their own
   (their texts are first rewritten with a separator around each such character);
-* a *line* is the span from the first to the last token between two newlines; blank lines are not
-  lines. A *paragraph* is a run of lines not interrupted by a blank line.
+* lines and paragraphs are in :mod:`curate.quality.lines`.
 
 >>> import pyarrow as pa
 >>> t = TextBatch.from_arrow(pa.array(["Hello, world!  (Again)\\n\\nBye...", "中文 ok"]))
@@ -32,7 +31,8 @@ import pyarrow.compute as pc
 
 from curate.lang.scripts import decode_leads
 from curate.quality import unicode as uc
-from curate.quality.hashing import Window, combine, lower_ascii, run_keys
+from curate.quality.hashing import Window, lower_ascii
+from curate.quality.lines import Lines, find_lines
 
 Int = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -64,7 +64,9 @@ class TextBatch:
     def from_arrow(cls, texts: pa.Array | pa.ChunkedArray) -> TextBatch:
         arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
         valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
-        arr = pc.fill_null(arr.cast(pa.large_string()), "")
+        arr = arr.cast(pa.large_string())
+        if arr.null_count:
+            arr = pc.fill_null(arr, "")
         batch = cls._load(arr, valid)
         if np.any(batch.lead_cls & uc.SOLO):
             rows = np.unique(batch.doc_of(batch.lead_pos[(batch.lead_cls & uc.SOLO) != 0]))
@@ -99,7 +101,7 @@ class TextBatch:
         nonchar = high[~is_lead]
         if separators:
             sep = np.flatnonzero(data == ord(uc.SEPARATOR))
-            nonchar = np.union1d(nonchar, sep)
+            nonchar = np.sort(np.concatenate([nonchar, sep]))  # disjoint: no duplicates
         return cls(
             n=n,
             valid=valid,
@@ -288,57 +290,6 @@ class TextBatch:
         return np.flatnonzero(self.data == 10)
 
     @cached_property
-    def _lines(self) -> tuple[Int, Int]:
-        ntok = len(self.tok_s)
-        breaks = np.bincount(np.searchsorted(self.tok_s, self.newlines), minlength=ntok + 1)[:ntok]
-        tok_doc = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.tok_off))
-        line_no = np.cumsum(breaks) + tok_doc
-        first = np.flatnonzero(np.diff(line_no, prepend=-1) != 0) if ntok else np.zeros(0, np.int64)
-        return first, breaks
-
-    @property
-    def line_first_tok(self) -> Int:
-        """Index of the first token of each line."""
-        return self._lines[0]
-
-    @cached_property
-    def line_s(self) -> Int:
-        return self.tok_s[self.line_first_tok]
-
-    @cached_property
-    def line_e(self) -> Int:
-        last = np.append(self.line_first_tok[1:], len(self.tok_s))[: len(self.line_first_tok)] - 1
-        return np.asarray(self.tok_e[last], dtype=np.int64)
-
-    @cached_property
-    def line_off(self) -> Int:
-        """Index of each text's first line (``n + 1`` values)."""
-        return np.searchsorted(self.line_s, self.starts)
-
-    @cached_property
-    def line_tokens(self) -> Int:
-        return np.diff(np.append(self.line_first_tok, len(self.tok_s)))
-
-    @cached_property
-    def line_chars(self) -> Int:
-        return self.chars_in(self.line_s, self.line_e)
-
-    @cached_property
-    def line_hash(self) -> npt.NDArray[np.uint64]:
-        """Key of each line: its words in order, and its length in characters.
-
-        Two lines are equal when they hold the same words in the same order and are equally
-        long: punctuation and spacing are compared only through that length.
-        """
-        first = np.searchsorted(self.word_s, self.line_s)
-        count = np.diff(np.append(first, self.n_words))
-        runs = run_keys(self.word_key, first, count)
-        return combine(runs, self.line_chars.astype(np.uint64))
-
-    @cached_property
-    def paragraph_start(self) -> Bool:
-        """Whether each line starts a paragraph (first line, or after a blank line)."""
-        breaks = self._lines[1][self.line_first_tok]
-        first_in_doc = np.zeros(len(self.line_s), dtype=bool)
-        first_in_doc[self.line_off[:-1][np.diff(self.line_off) > 0]] = True
-        return first_in_doc | (breaks >= 2)
+    def lines(self) -> Lines:
+        """The lines and paragraphs of every text."""
+        return find_lines(self)

@@ -120,7 +120,7 @@ class ScoreLanguage(MapStage):
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         model = load_fasttext(self.model_path())
-        text = batch.column(schema.TEXT)
+        text = batch.column(schema.TEXT).cast(pa.large_string())
         if self.granularity == "document":
             columns = self._documents(model, text)
         else:
@@ -134,14 +134,15 @@ class ScoreLanguage(MapStage):
     def _documents(self, model: Any, text: pa.Array) -> dict[str, pa.Array]:
         has_text = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), False)
         # One line per prediction, terminated by the newline fastText reads up to.
+        empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
         lines = pc.binary_join_element_wise(
-            pc.replace_substring(pc.fill_null(text, ""), "\n", " "), "", "\n"
+            pc.replace_substring(pc.fill_null(text, empty), "\n", " "), empty, newline
         )
         predict = model.predict
         k = self.top_k or 1
         # Bytes, not str: pybind11 copies them into the model's std::string as they are,
         # where a str would be decoded from Arrow's UTF-8 and encoded back.
-        values = lines.cast(pa.binary()).to_pylist()
+        values = lines.cast(pa.large_binary()).to_pylist()
         to_code = self._codes(model)
         if pc.all(has_text).as_py():
             results = [predict(line, k, 0.0, "strict") for line in values]
@@ -165,13 +166,13 @@ class ScoreLanguage(MapStage):
 
     def _paragraphs(self, model: Any, text: pa.Array) -> dict[str, pa.Array]:
         n = len(text)
-        split = pc.split_pattern(pc.fill_null(text, ""), "\n")
+        split = pc.split_pattern(pc.fill_null(text, pa.scalar("", pa.large_string())), "\n")
         doc = pc.list_parent_indices(split).to_numpy()
         lines = pc.utf8_trim_whitespace(pc.list_flatten(split))
         chars = pc.utf8_length(lines).to_numpy()
         keep = chars > 0
         predict = model.predict
-        kept = pc.filter(lines, pa.array(keep)).cast(pa.binary()).to_pylist()
+        kept = pc.filter(lines, pa.array(keep)).cast(pa.large_binary()).to_pylist()
         results = [predict(line + b"\n", 1, 0.0, "strict")[0] for line in kept]
         to_code = self._codes(model)
         frame = pl.DataFrame(

@@ -79,7 +79,7 @@ class ScoreQuality(MapStage):
         return out
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        text = batch.column(schema.TEXT)
+        text = batch.column(schema.TEXT).cast(pa.large_string())
         langs: list[str | None] | str = self.language
         if self.lang_column is not None:
             langs = [x or self.language for x in batch.column(self.lang_column).to_pylist()]

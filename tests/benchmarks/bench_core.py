@@ -3,14 +3,14 @@ bare pyarrow read and write of the same file; and peak memory at N and 4N docume
 
     python tests/benchmarks/bench_core.py --docs 1000000 --workers 2
 
-Prints one JSON line. Each measured run is its own subprocess so peak RSS is its own.
+Prints one JSON line. Every measured command runs in its own fresh interpreter, so each peak
+RSS is that command's own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,21 +19,35 @@ from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "bench" / "sources"
 
+BARE = """
+import sys, pyarrow.parquet as pq
+pf = pq.ParquetFile(sys.argv[1]); w = None
+for b in pf.iter_batches(batch_size=100_000):
+    if w is None: w = pq.ParquetWriter(sys.argv[2], b.schema, compression="zstd")
+    w.write_batch(b)
+w.close()
+"""
+PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
 
 def make_corpus(path: Path, docs: int) -> None:
+    """Short documents (8 to 37 words) cut from public-domain books."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    words = []
+    words: list[str] = []
     for src in sorted(SHARED.glob("*.txt"))[:4]:
         words += src.read_text(encoding="utf-8", errors="replace").split()
     words = words[:400_000]
+    span = len(words) - 40
     writer = None
-    step = 100_000
-    for start in range(0, docs, step):
-        n = min(step, docs - start)
+    for start in range(0, docs, 100_000):
+        n = min(100_000, docs - start)
         texts = [
-            " ".join(words[(i * 7) % (len(words) - 40) : (i * 7) % (len(words) - 40) + 8 + i % 30])
+            " ".join(words[(i * 7) % span : (i * 7) % span + 8 + i % 30])
             for i in range(start, start + n)
         ]
         table = pa.table({"text": texts, "source": ["bench"] * n})
@@ -44,46 +58,36 @@ def make_corpus(path: Path, docs: int) -> None:
     writer.close()
 
 
-BARE = """
-import sys, pyarrow.parquet as pq
-pf = pq.ParquetFile(sys.argv[1]); w = None
-for b in pf.iter_batches(batch_size=100_000):
-    if w is None: w = pq.ParquetWriter(sys.argv[2], b.schema, compression="zstd")
-    w.write_batch(b)
-w.close()
-"""
-
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a child process."""
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``cmd``, run under a fresh interpreter."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(proc.stderr)
-    wall = time.perf_counter() - start
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return time.perf_counter() - start, int(proc.stdout.strip().splitlines()[-1]) / 1024
 
 
-def run_curate(corpus: Path, out: Path, workers: int) -> tuple[float, float]:
+def curate_cmd(corpus: Path, out: Path, workers: int, *, stages: bool = True) -> list[str]:
+    steps = (
+        '  - use: normalize\n  - use: filter\n    with: {where: "length(text) > 60"}\n'
+        if stages
+        else "  []\n"
+    )
     recipe = out.parent / f"{out.name}.yaml"
     recipe.write_text(
-        f"name: bench\ninput: {{path: {corpus}}}\nstages:\n  - use: normalize\n"
-        f'  - use: filter\n    with: {{where: "length(text) > 60"}}\n'
-        f"output: {{path: {out}}}\n"
+        f"name: bench\ninput: {{path: {corpus}}}\nstages:\n{steps}output: {{path: {out}}}\n"
     )
-    return timed(
-        [
-            sys.executable,
-            "-m",
-            "curate",
-            "--quiet",
-            "run",
-            str(recipe),
-            "--quiet",
-            "--workers",
-            str(workers),
-        ]
-    )
+    return [
+        sys.executable,
+        "-m",
+        "curate",
+        "--quiet",
+        "run",
+        str(recipe),
+        "--quiet",
+        "--workers",
+        str(workers),
+    ]
 
 
 def main() -> None:
@@ -92,51 +96,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-factor", type=int, default=4)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
         small, big = tmp / "small.parquet", tmp / "big.parquet"
         make_corpus(small, args.docs)
-        bare_s, _ = timed([sys.executable, "-c", BARE, str(small), str(tmp / "bare.parquet")])
-        ours_s, _ = run_curate(small, tmp / "out-small", args.workers)
-        # Peak RSS of children is a running maximum, so measure memory in fresh interpreters.
-        mem = {}
-        for label, path, n in (
-            ("small", small, args.docs),
-            ("big", big, args.docs * args.memory_factor),
-        ):
-            if label == "big":
-                make_corpus(big, n)
-            code = (
-                "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-            )
-            recipe_out = tmp / f"mem-{label}"
-            recipe = tmp / f"mem-{label}.yaml"
-            recipe.write_text(
-                f"name: bench\ninput: {{path: {path}}}\nstages:\n  - use: normalize\n"
-                f'  - use: filter\n    with: {{where: "length(text) > 60"}}\n'
-                f"output: {{path: {recipe_out}}}\n"
-            )
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    code,
-                    sys.executable,
-                    "-m",
-                    "curate",
-                    "--quiet",
-                    "run",
-                    str(recipe),
-                    "--quiet",
-                    "--workers",
-                    str(args.workers),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            mem[label] = int(proc.stdout.strip().splitlines()[-1]) / 1024
+        make_corpus(big, args.docs * args.memory_factor)
+        bare_s, bare_mb = measure([sys.executable, "-c", BARE, str(small), str(tmp / "b.parquet")])
+        engine_s, _ = measure(curate_cmd(small, tmp / "engine", args.workers, stages=False))
+        ours_s, small_mb = measure(curate_cmd(small, tmp / "small-out", args.workers))
+        big_s, big_mb = measure(curate_cmd(big, tmp / "big-out", args.workers))
     print(
         json.dumps(
             {
@@ -144,12 +112,18 @@ def main() -> None:
                 "docs": args.docs,
                 "workers": args.workers,
                 "bare_read_write_s": round(bare_s, 2),
+                "curate_no_stages_s": round(engine_s, 2),
                 "curate_normalize_filter_s": round(ours_s, 2),
-                "overhead_ratio": round(ours_s / bare_s, 2),
+                "engine_overhead_ratio": round(engine_s / bare_s, 2),
+                "normalize_filter_ratio": round(ours_s / bare_s, 2),
                 "curate_docs_per_s": round(args.docs / ours_s),
-                "peak_rss_mb": {k: round(v) for k, v in mem.items()},
-                "memory_ratio_big_vs_small": round(mem["big"] / mem["small"], 2),
-                "memory_factor_docs": args.memory_factor,
+                "peak_rss_mb": {
+                    "bare": round(bare_mb),
+                    "curate": round(small_mb),
+                    f"curate_x{args.memory_factor}": round(big_mb),
+                },
+                "memory_ratio": round(big_mb / small_mb, 2),
+                "big_docs_per_s": round(args.docs * args.memory_factor / big_s),
             }
         )
     )

@@ -48,7 +48,7 @@ def documents(count: int, words: int = 500) -> list[str]:
 def calibration_ms() -> float:
     """Best time of a fixed memory-bound NumPy kernel, to judge how loaded the machine was.
 
-    ``x * a + y`` over 10 million 64-bit integers: about 10-15 ms on an idle recent core.
+    ``x * 3 + x`` over 10 million 64-bit integers; runs are comparable only at similar figures.
     """
     import numpy as np
 

@@ -8,6 +8,8 @@ peak memory of the whole process tree, and the Ray executor's overhead against t
 
 Each run is its own subprocess; a sampler adds up the RSS of that process and every
 descendant (worker processes, and for Ray its raylet, object store and actors) every 0.2 s.
+CPU seconds (the run's whole process tree, and each stage's process) do not depend on what
+else the machine is doing, unlike wall time: on a shared machine, compare those.
 Prints one JSON line per run, then a summary line with the ratios of the runs.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -91,6 +94,7 @@ def _tree_rss(root: int) -> int:
 
 
 def run_once(recipe: Path, out: Path, executor: str, workers: int) -> dict[str, object]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(recipe), str(out), executor, str(workers)],
         stdout=subprocess.PIPE,
@@ -110,6 +114,8 @@ def run_once(recipe: Path, out: Path, executor: str, workers: int) -> dict[str, 
     sampler.start()
     stdout, stderr = proc.communicate()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode:
         raise SystemExit(f"{executor} run failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
@@ -119,7 +125,10 @@ def run_once(recipe: Path, out: Path, executor: str, workers: int) -> dict[str, 
             "rows_in": st["rows_in"],
             "removed": st["removed"],
             "seconds": st["seconds"],
-            "docs_per_s": round(st["rows_in"] / st["seconds"]) if st["seconds"] else None,
+            "cpu_seconds": st.get("cpu_seconds"),
+            "docs_per_cpu_s": round(st["rows_in"] / st["cpu_seconds"])
+            if st.get("cpu_seconds")
+            else None,
         }
         for st in report["stages"]
     }
@@ -130,6 +139,8 @@ def run_once(recipe: Path, out: Path, executor: str, workers: int) -> dict[str, 
         "kept": report["rows_out"],
         "wall_s": round(result["wall"], 1),
         "docs_per_s": round(report["rows_in"] / result["wall"]),
+        "cpu_s": round(cpu, 1),
+        "docs_per_cpu_s": round(report["rows_in"] / cpu) if cpu else None,
         "peak_rss_mb": round(peak / 2**20),
         "stages": stages,
     }

@@ -1,0 +1,72 @@
+"""Output folders on any file system fsspec knows (``s3://``, ``gs://``, ``memory://``...).
+
+A run whose output is a URL works in a local staging folder, named after the URL inside the
+cache (so ``--resume`` finds it again), and uploads the finished folder at the end: the data and
+ledger files first, ``run.json`` last, so a reader that sees ``run.json`` sees a complete run.
+``file://`` URLs are plain local paths.
+
+>>> output_location("file:///data/out")
+(PosixPath('/data/out'), None)
+>>> output_location("out/web")
+(PosixPath('out/web'), None)
+>>> local, url = output_location("memory://bucket/out")
+>>> url, local.parent.name
+('memory://bucket/out', 'staging')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from curate.errors import MissingDependencyError
+
+#: The report goes last: its presence means the rest was uploaded.
+LAST = "curate/run.json"
+
+
+def _cache() -> Path:
+    return Path(os.environ.get("CURATE_CACHE", Path.home() / ".cache" / "curate"))
+
+
+def output_location(spec: str | Path) -> tuple[Path, str | None]:
+    """The local folder a run writes to, and the URL to upload it to (None when local)."""
+    text = str(spec)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://")), None
+    if "://" not in text:
+        return Path(text), None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _cache() / "staging" / digest, text
+
+
+def upload(local: Path, url: str) -> None:
+    """Copy the finished run folder ``local`` to ``url``, replacing its data and ledger."""
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{url}: writing to a URL needs fsspec", hint="pip install fsspec and its driver"
+        ) from exc
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise MissingDependencyError(
+            f"{url}: no file system driver for this URL ({exc})",
+            hint="install the fsspec driver for it, e.g. pip install s3fs or gcsfs",
+        ) from exc
+    root = root.rstrip("/")
+    for stale in ("data", "curate/removed", "curate/audit"):
+        if fs.exists(f"{root}/{stale}"):
+            fs.rm(f"{root}/{stale}", recursive=True)
+    files = sorted(
+        p.relative_to(local).as_posix()
+        for p in local.rglob("*")
+        if p.is_file() and ".curate-work" not in p.relative_to(local).parts
+    )
+    files.sort(key=lambda rel: rel == LAST)
+    for rel in files:
+        target = f"{root}/{rel}"
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        fs.put_file(str(local / rel), target)

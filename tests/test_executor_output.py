@@ -1,0 +1,58 @@
+"""Output folders given as URLs: ``file://`` is local, others are staged and uploaded."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from curate.executor import run_recipe
+from curate.recipe import parse_recipe
+
+
+def _recipe(tmp_path: Path) -> dict[str, object]:
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("".join(json.dumps({"text": f"text number {i}"}) + "\n" for i in range(30)))
+    return {
+        "name": "url-output",
+        "input": {"path": str(corpus)},
+        "stages": [{"use": "filter", "with": {"where": "length(text) > 13"}}],
+        "output": {"path": str(tmp_path / "unused"), "shard_rows": 8},
+    }
+
+
+def test_file_url_is_a_local_folder(tmp_path: Path) -> None:
+    report = run_recipe(parse_recipe(_recipe(tmp_path)), output=f"file://{tmp_path / 'out'}")
+    assert report["rows_out"] == 20
+    assert len(list((tmp_path / "out" / "data").glob("*.parquet"))) == 3
+
+
+def test_url_output_is_uploaded_complete(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/out/data/train-00000-of-00009.parquet", b"stale")
+    report = run_recipe(parse_recipe(_recipe(tmp_path)), output="memory://bucket/out")
+    names = sorted(p.removeprefix("/bucket/out/") for p in fs.find("/bucket/out"))
+    assert names == [
+        "README.md",
+        *[n for n in names if n.startswith("croissant")],
+        "curate/removed/00000-seg0-shard-00000.parquet",
+        "curate/removed/00001-seg0-shard-00001.parquet",
+        "curate/run.json",
+        "data/train-00000-of-00003.parquet",
+        "data/train-00001-of-00003.parquet",
+        "data/train-00002-of-00003.parquet",
+    ]
+    kept = sum(
+        pq.read_table(io.BytesIO(fs.cat(f"/bucket/out/data/{n}"))).num_rows
+        for n in report["output"]["data"]
+    )
+    assert kept == report["rows_out"] == 20
+    assert json.loads(fs.cat("/bucket/out/curate/run.json"))["rows_in"] == 30
+    # The local staging folder (in the cache) is gone once the upload is complete.
+    staging = Path(os.environ["CURATE_CACHE"]) / "staging"
+    assert staging.is_dir() and not any(staging.iterdir())
