@@ -51,7 +51,7 @@ def hash_part(part: Part, steps: Sequence[Step], out_dir: Path, text_column: str
     """Write (h1, h2, doc) of every document of ``part``, sorted by hash; return the row count."""
     tables = []
     start = part.start
-    for batch in pq.ParquetFile(part.path).iter_batches(
+    for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
         batch_size=ROW_GROUP, columns=[text_column]
     ):
         high, low = hash_strings(normalize_texts(batch.column(text_column), steps))
@@ -106,7 +106,7 @@ def paragraph_part(
     pairs: list[pa.Table] = []
     start = part.start
     total = 0
-    for batch in pq.ParquetFile(part.path).iter_batches(
+    for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
         batch_size=ROW_GROUP, columns=[text_column]
     ):
         units = split_units(batch.column(text_column), unit)

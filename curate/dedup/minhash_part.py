@@ -74,7 +74,7 @@ def sign_part(part: Part, config: SignConfig, out_dir: Path) -> int:
     a, b = permutations(config.num_perm, config.seed)
     width = 4 * config.num_perm
     columns = [config.text_column]
-    source = pq.ParquetFile(part.path)
+    source = pq.ParquetFile(part.path, pre_buffer=False)
     if config.score_column and config.score_column in source.schema_arrow.names:
         columns.append(config.score_column)
     band_tables: list[pa.Table] = []

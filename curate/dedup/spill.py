@@ -140,7 +140,7 @@ class InputSpill:
         """Every spilled row in input order, as ``(global index of the first row, batch)``."""
         for part in self.parts:
             start = part.start
-            for batch in pq.ParquetFile(part.path).iter_batches(
+            for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
                 batch_size=ROW_GROUP, columns=list(columns) if columns else None
             ):
                 yield start, batch

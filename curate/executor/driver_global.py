@@ -43,7 +43,9 @@ class GlobalOutput:
 
 def read_files(files: Iterable[Path]) -> Iterator[pa.RecordBatch]:
     for path in files:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=10_000)
+        # Without pre_buffer=False, pyarrow keeps every column chunk it has read in memory
+        # until the file is closed: a whole file's worth, however it is iterated.
+        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=10_000)
 
 
 class _Timed:

@@ -115,7 +115,9 @@ class DedupParagraphs(GlobalStage):
             for part in spill.parts:
                 hashes = pq.read_table(paragraph_paths(work, part)[0]).column("hashes")
                 offset = 0
-                for batch in pq.ParquetFile(part.path).iter_batches(batch_size=ROW_GROUP):
+                for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
+                    batch_size=ROW_GROUP
+                ):
                     own = hashes.slice(offset, batch.num_rows).combine_chunks()
                     offset += batch.num_rows
                     yield self._strip(batch, own, frequent)

@@ -49,7 +49,8 @@ def run_curate(src: str, kept_path: str, params: dict[str, Any], workers: int, w
     start = time.perf_counter()
     stage = DedupMinhash(**params)
     stage.setup(StageContext(workdir=Path(work), workers=workers))
-    source = pq.ParquetFile(src)
+    # pre_buffer=False: with it, pyarrow keeps every column chunk read so far (the whole input).
+    source = pq.ParquetFile(src, pre_buffer=False)
     writer: pq.ParquetWriter | None = None
     for out in stage(source.iter_batches(batch_size=8192, columns=["id", "text"])):
         kept = out.filter(pc.is_null(out.column(REASON))).drop_columns([REASON, DETAIL])
