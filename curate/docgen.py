@@ -92,7 +92,13 @@ def cli_page() -> str:
         "",
     ]
     for full, cmd in _commands(cli, "curate"):
-        ctx = click.Context(cmd, info_name=full, terminal_width=100, max_content_width=100)
+        ctx = click.Context(
+            cmd,
+            info_name=full,
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],
+        )
         lines += [f"## `{full}`", "", "```text", cmd.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
 
