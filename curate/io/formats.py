@@ -99,7 +99,8 @@ def _split_null_text(
 
 def read_parquet(source: Source, *, text_column: str, batch_rows: int) -> Iterator[Chunk]:
     try:
-        pf = pq.ParquetFile(source.path)
+        # pre_buffer would keep every column chunk read so far in memory (~1 GB at 1M docs).
+        pf = pq.ParquetFile(source.path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{source.path}: not a readable Parquet file ({exc})") from exc
     check_text_column(source, pf.schema_arrow, text_column)

@@ -77,7 +77,7 @@ class DedupExact(GlobalStage):
         work.mkdir(parents=True)
         try:
             spill = InputSpill(work / "input", prefix="input")
-            with PartPool(self.ctx.workers) as pool:
+            with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
                 spill_and_submit(batches, spill, pool, hash_part, tuple(self.normalization), work)
                 pool.results()
             decisions = self._decide(work, spill.parts, spill.rows)

@@ -186,7 +186,7 @@ class DedupMinhash(GlobalStage):
 
     def _run(self, batches: Iterable[pa.RecordBatch], work: Path) -> Iterator[pa.RecordBatch]:
         sources: list[Source] = []
-        with PartPool(self.ctx.workers) as pool:
+        with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
             start = 0
             for i, spec in enumerate(self.against):
                 ext = InputSpill(work / f"against-{i}", start=start, prefix=f"against{i}")

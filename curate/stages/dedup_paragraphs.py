@@ -94,7 +94,7 @@ class DedupParagraphs(GlobalStage):
         work.mkdir(parents=True)
         try:
             spill = InputSpill(work / "input", prefix="input")
-            with PartPool(self.ctx.workers) as pool:
+            with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
                 spill_and_submit(
                     batches,
                     spill,
