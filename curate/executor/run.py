@@ -23,7 +23,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from curate import schema
-from curate.errors import CurateError, MissingDependencyError
+from curate.errors import CurateError
 from curate.executor.driver_global import ShardConfig
 from curate.executor.engine import ExecResult, Progress
 from curate.executor.finalize import check_accounting, finalize
@@ -92,13 +92,9 @@ def run_recipe(
         recipe.output.shard_rows, recipe.output.shard_bytes, recipe.output.compression
     )
     if executor == "ray":
-        try:
-            from curate.executor.ray import RayExecutor
-        except ImportError as exc:
-            raise MissingDependencyError(
-                "--executor ray needs Ray, which is not installed",
-                hint="pip install 'llmos-curate[ray]'",
-            ) from exc
+        # RayExecutor itself says how to install Ray when it is missing.
+        from curate.executor.ray import RayExecutor
+
         res = RayExecutor(workers=workers, address=ray_address, progress=notify).execute(
             segments(steps), source, state, shards
         )
