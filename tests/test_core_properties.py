@@ -96,3 +96,29 @@ def test_ledger_plus_output_equals_input_and_ids_are_stable(
         assert report["rows_in"] == len(values)
         outputs.append((kept, sorted(gone)))
     assert outputs[0] == outputs[1]
+
+
+@given(st.lists(st.lists(st.sampled_from([f"id{i}" for i in range(40)]), max_size=30), max_size=12))
+def test_id_set_flags_exactly_the_ids_seen_before(batches: list[list[str]]) -> None:
+    """The reader's compact id set agrees with a Python set, batch after batch."""
+    from curate.io.idset import IdSet
+
+    ids, seen = IdSet(), set()
+    for batch in batches:
+        expected = []
+        for value in batch:
+            expected.append(value in seen)
+            seen.add(value)
+        assert ids.add(pa.array(batch, pa.string())).tolist() == expected
+    assert len(ids) == len(seen)
+
+
+def test_id_set_merges_runs_and_still_finds_every_id() -> None:
+    from curate.io.idset import BUCKETS, IdSet
+
+    ids = IdSet()
+    for start in range(0, 50_000, 5_000):
+        assert not ids.add(pa.array([f"doc-{i}" for i in range(start, start + 5_000)])).any()
+    assert ids.add(pa.array([f"doc-{i}" for i in range(0, 50_000, 997)])).all()
+    runs = [len(b.runs) for b in ids._buckets]
+    assert len(runs) == BUCKETS and max(runs) <= 4 and len(ids) == 50_000

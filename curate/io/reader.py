@@ -20,6 +20,7 @@ from curate import schema
 from curate.errors import DataError
 from curate.io import formats
 from curate.io.formats import ROW, BadRow, Chunk
+from curate.io.idset import IdSet
 from curate.io.sources import Source
 
 BATCH_ROWS = 10_000
@@ -77,7 +78,7 @@ class InputReader:
         self.unreadable = 0
         self.schema: pa.Schema | None = None
         self._schema_from: str = ""
-        self._seen_ids: set[int] = set()
+        self._seen_ids = IdSet()
 
     def _id_source(self, names: Sequence[str]) -> str | None:
         if self.id_column is not None:
@@ -178,14 +179,7 @@ class InputReader:
     def _duplicates(
         self, source: Source, batch: pa.RecordBatch, generated: pa.Array
     ) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
-        hashes = id_hashes(batch.column(schema.ID))
-        seen = self._seen_ids
-        dup = np.zeros(len(hashes), dtype=bool)
-        for i, h in enumerate(hashes.tolist()):
-            if h in seen:
-                dup[i] = True
-            else:
-                seen.add(h)
+        dup = self._seen_ids.add(batch.column(schema.ID))
         if not dup.any():
             return batch, None
         first = int(np.flatnonzero(dup)[0])
