@@ -5,7 +5,9 @@ One local two-CPU Ray session serves the whole module; skip with ``-m 'not ray'`
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_resume_kill import make_corpus, run_snapshot, write_recipe
+from test_resume_kill import WORDS, make_corpus, run_snapshot, write_recipe
 
 from curate.errors import MissingDependencyError
 from curate.executor import run_recipe
@@ -121,14 +123,24 @@ def test_part_pool_runs_tasks_on_ray_in_submission_order(ray_session: None) -> N
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_dedup_signing_on_ray_tasks_gives_the_same_clusters(
-    ray_session: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The dedup stages' per-part work (hashing, signing) as Ray tasks changes nothing."""
-    from curate.executor.ray_pool import RayPartPool
-    from curate.stages import dedup_exact, dedup_minhash
-
-    corpus = make_corpus(tmp_path, docs=1200, seed=3)
+def test_dedup_on_ray_tasks_gives_the_same_clusters(ray_session: None, tmp_path: Path) -> None:
+    """Global stages over several parts: per-part work, grouping and applying as Ray tasks."""
+    rng = random.Random(3)
+    texts: list[str] = []
+    for i in range(1200):
+        story = " ".join(rng.choices(WORDS, k=rng.randint(20, 40)))
+        if i % 10 == 0:
+            # Raw texts differ (dedup.exact compares them raw), paragraphs do not.
+            texts.append("Accept cookies\n\nShare this page" + " " * (i // 10))
+        elif i % 7 == 0:
+            texts.append(texts[-1])
+        elif i % 5 == 0:
+            words = texts[-1].split(" ")
+            texts.append(" ".join([*words[:-1], "changed"]))
+        else:
+            texts.append(f"{story}\n\nAccept cookies")
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"""name: ray-pool
@@ -136,14 +148,42 @@ input: {{path: {corpus}, on_error: skip}}
 stages:
   - use: dedup.exact
     with: {{normalization: []}}
+  - use: dedup.paragraphs
+    with: {{max_occurrences: 3}}
   - use: dedup.minhash
-    with: {{threshold: 0.7, ngram: 2}}
+    with: {{threshold: 0.7, ngram: 2, verify: true, keep: longest}}
 output: {{path: {tmp_path / "out"}, shard_rows: 250}}
 """
     )
     local = run_recipe(load_recipe(recipe), output=tmp_path / "local", workers=2)
-    for module in (dedup_exact, dedup_minhash):
-        monkeypatch.setattr(module, "PartPool", RayPartPool)
     run_recipe(load_recipe(recipe), output=tmp_path / "ray", executor="ray", workers=2)
-    assert local["stages"][1]["removed"] > 0
+    assert all(st["removed"] > 0 for st in local["stages"])
+    assert len(local["output"]["data"]) > 1
     assert run_snapshot(tmp_path / "ray") == run_snapshot(tmp_path / "local")
+
+
+@pytest.mark.ray
+def test_apply_tasks_get_only_their_parts_decisions(ray_session: None, tmp_path: Path) -> None:
+    """Each Ray task is sent the decisions about its own part, not the whole corpus's."""
+    import pyarrow as pa
+
+    from curate.dedup.partwise import PartApply
+    from curate.dedup.spill import InputSpill
+    from curate.executor.ray_pool import RayPartPool
+    from curate.stage import StageContext
+    from curate.stages.dedup_exact import DedupExact
+
+    texts = [f"document {i % 50}" for i in range(400)]
+    batch = pa.record_batch({"id": [f"d{i}" for i in range(400)], "text": texts})
+    spill = InputSpill(tmp_path / "in", part_rows=100)
+    stage = DedupExact()
+    stage.setup(StageContext(workdir=tmp_path / "work"))
+    with RayPartPool(2) as pool:
+        apply: PartApply = stage.prepare(spill.stream([batch]), pool, tmp_path)
+    narrowed = [apply.narrow(p) for p in spill.parts]
+    assert [len(n.decisions.docs) for n in narrowed] == [100, 100, 100, 100]  # type: ignore[attr-defined]
+    removed = [
+        pa.Table.from_batches(list(n(p))).column("__curate_reason").null_count
+        for n, p in zip(narrowed, spill.parts)
+    ]
+    assert removed == [50, 0, 0, 0]

@@ -27,6 +27,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate.dedup.partwise import Pool
 from curate.dedup.signatures import jaccard
 from curate.dedup.spill import key_ranges
 
@@ -61,34 +62,43 @@ def group_edges(
 
 
 def candidate_edges(
-    files: Sequence[Path], *, bands: int, docs: int, memory_limit: int, pair_cap: int
+    files: Sequence[Path],
+    *,
+    bands: int,
+    docs: int,
+    memory_limit: int,
+    pair_cap: int,
+    pool: Pool,
 ) -> tuple[I64, I64]:
     """Distinct candidate edges ``(later doc, earlier doc)`` over all band files.
 
-    One band at a time, and within a band one key range at a time when a band's rows would not
-    fit ``memory_limit``: the band files hold one row group per band, sorted by key, so each
-    slice reads only its own rows.
+    The reduce side of a shuffle by band key: one pool task per band, or per key range of a band
+    when a band's rows would not fit ``memory_limit`` divided among the pool's workers. The band
+    files hold one row group per band, sorted by key, so each task reads only its own rows.
     """
     if not files:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    scan = pl.scan_parquet([str(f) for f in files])
-    us: list[I64] = []
-    vs: list[I64] = []
+    paths = [str(f) for f in files]
     for band in range(bands):
-        for lo, hi in key_ranges(docs, BAND_ROW_BYTES, memory_limit):
-            pred = pl.col("band") == band
-            if lo > 0:
-                pred &= pl.col("key") >= pl.lit(lo, dtype=pl.UInt64)
-            if hi < 1 << 64:
-                pred &= pl.col("key") < pl.lit(hi, dtype=pl.UInt64)
-            u, v = group_edges(scan.filter(pred).select("key", "doc").collect(), pair_cap=pair_cap)
-            us.append(u)
-            vs.append(v)
-    u, v = np.concatenate(us), np.concatenate(vs)
+        for lo, hi in key_ranges(docs, BAND_ROW_BYTES, memory_limit // pool.workers):
+            pool.submit(_slice_edges, paths, band, lo, hi, pair_cap)
+    found: list[tuple[I64, I64]] = pool.results()
+    u = np.concatenate([f[0] for f in found])
+    v = np.concatenate([f[1] for f in found])
     if len(u) == 0:
         return u, v
     edges = pl.DataFrame({"u": u, "v": v}).unique().sort("u", "v")
     return edges["u"].to_numpy().astype(np.int64), edges["v"].to_numpy().astype(np.int64)
+
+
+def _slice_edges(paths: list[str], band: int, lo: int, hi: int, pair_cap: int) -> tuple[I64, I64]:
+    pred = pl.col("band") == band
+    if lo > 0:
+        pred &= pl.col("key") >= pl.lit(lo, dtype=pl.UInt64)
+    if hi < 1 << 64:
+        pred &= pl.col("key") < pl.lit(hi, dtype=pl.UInt64)
+    frame = pl.scan_parquet(paths).filter(pred).select("key", "doc").collect()
+    return group_edges(frame, pair_cap=pair_cap)
 
 
 @dataclass
@@ -106,29 +116,15 @@ class SignatureTable:
         return np.searchsorted(self.docs, docs)
 
 
-def load_signatures(files: Sequence[Path], wanted: I64, num_perm: int) -> SignatureTable:
-    """Read the rows of the sorted document indices ``wanted`` from signature files."""
-    docs: list[I64] = []
-    sigs: list[npt.NDArray[np.uint16]] = []
-    lengths: list[I64] = []
-    scores: list[npt.NDArray[np.float64]] = []
+def load_signatures(
+    files: Sequence[Path], wanted: I64, num_perm: int, pool: Pool
+) -> SignatureTable:
+    """Read the rows of the sorted document indices ``wanted``: one pool task per file."""
+    shared = pool.share(wanted)
     for path in files:
-        if not path.exists():
-            continue
-        table = pq.read_table(path)
-        doc = table.column("doc").to_numpy()
-        take = np.flatnonzero(np.isin(doc, wanted, assume_unique=True))
-        if not len(take):
-            continue
-        sub = table.take(pa.array(take))
-        raw = sub.column("sig").combine_chunks()
-        flat = np.frombuffer(raw.buffers()[1], dtype=np.uint32)
-        flat = flat[raw.offset * num_perm : (raw.offset + len(raw)) * num_perm]
-        docs.append(doc[take])
-        sigs.append(flat.reshape(len(raw), num_perm).astype(np.uint16))
-        lengths.append(sub.column("length").to_numpy())
-        scores.append(sub.column("score").fill_null(-np.inf).to_numpy())
-    if not docs:
+        pool.submit(_file_signatures, path, shared, num_perm)
+    found = [f for f in pool.results() if f is not None]
+    if not found:
         return SignatureTable(
             np.zeros(0, np.int64),
             np.zeros((0, num_perm), np.uint16),
@@ -136,10 +132,30 @@ def load_signatures(files: Sequence[Path], wanted: I64, num_perm: int) -> Signat
             np.zeros(0, np.float64),
         )
     return SignatureTable(
-        np.concatenate(docs),
-        np.concatenate(sigs),
-        np.concatenate(lengths),
-        np.concatenate(scores).astype(np.float64),
+        np.concatenate([f.docs for f in found]),
+        np.concatenate([f.sig for f in found]),
+        np.concatenate([f.length for f in found]),
+        np.concatenate([f.score for f in found]).astype(np.float64),
+    )
+
+
+def _file_signatures(path: Path, wanted: I64, num_perm: int) -> SignatureTable | None:
+    if not path.exists():
+        return None
+    table = pq.read_table(path)
+    doc = table.column("doc").to_numpy()
+    take = np.flatnonzero(np.isin(doc, wanted, assume_unique=True))
+    if not len(take):
+        return None
+    sub = table.take(pa.array(take))
+    raw = sub.column("sig").combine_chunks()
+    flat = np.frombuffer(raw.buffers()[1], dtype=np.uint32)
+    flat = flat[raw.offset * num_perm : (raw.offset + len(raw)) * num_perm]
+    return SignatureTable(
+        doc[take],
+        flat.reshape(len(raw), num_perm).astype(np.uint16),
+        sub.column("length").to_numpy(),
+        sub.column("score").fill_null(-np.inf).to_numpy(),
     )
 
 

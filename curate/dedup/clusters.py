@@ -25,7 +25,8 @@ from curate.dedup.candidates import (
     similarities,
 )
 from curate.dedup.decisions import RowDecisions, empty_decisions
-from curate.dedup.spill import Part, gather
+from curate.dedup.partwise import Pool, gather
+from curate.dedup.spill import Part
 from curate.dedup.unionfind import components
 
 log = logging.getLogger(__name__)
@@ -63,19 +64,22 @@ class Source:
     rows: int
 
 
-def _ids(sources: Sequence[Source], docs: np.ndarray) -> list[pa.Array]:
+def _ids(sources: Sequence[Source], docs: np.ndarray, pool: Pool) -> list[pa.Array]:
     """Ids of the sorted global indices ``docs``, source by source."""
     out: list[pa.Array] = []
     for src in sources:
         lo, hi = np.searchsorted(docs, [src.start, src.start + src.rows])
-        out.append(gather(src.parts, schema.ID, docs[lo:hi]).cast(pa.string()))
+        out.append(gather(src.parts, schema.ID, docs[lo:hi], pool).cast(pa.string()))
     return out
 
 
 def cluster_decisions(
-    work: Path, sources: Sequence[Source], pinned: int, plan: ClusterPlan
+    work: Path, sources: Sequence[Source], pinned: int, plan: ClusterPlan, pool: Pool
 ) -> RowDecisions:
-    """Decisions for every input document in a cluster of two or more."""
+    """Decisions for every input document in a cluster of two or more.
+
+    Their indices count from the input's first document (``pinned`` is subtracted).
+    """
     total = sum(s.rows for s in sources)
     u, v = candidate_edges(
         sorted(work.glob("bands-*.parquet")),
@@ -83,12 +87,13 @@ def cluster_decisions(
         docs=total,
         memory_limit=plan.memory_limit,
         pair_cap=PAIR_CAP if plan.verify_threshold else 0,
+        pool=pool,
     )
     log.info("dedup.minhash: %d candidate edges among %d documents", len(u), total)
     if not len(u):
         return empty_decisions(COLUMNS)
     wanted = np.unique(np.concatenate([u, v]))
-    table = load_signatures(sorted(work.glob("sigs-*.parquet")), wanted, plan.num_perm)
+    table = load_signatures(sorted(work.glob("sigs-*.parquet")), wanted, plan.num_perm, pool)
     if plan.verify_threshold is not None:
         ok = similarities(u, v, table) >= plan.verify_threshold
         log.info("dedup.minhash: %d of %d edges verified", int(ok.sum()), len(u))
@@ -111,7 +116,7 @@ def cluster_decisions(
     nodes, kept, similarity = nodes[inputs], kept[inputs], similarity[inputs]
     sizes = sizes[inverse][inputs]
     kept_docs = np.unique(kept)
-    kept_ids = pa.concat_arrays([pa.array([], pa.string()), *_ids(sources, kept_docs)]).take(
+    kept_ids = pa.concat_arrays([pa.array([], pa.string()), *_ids(sources, kept_docs, pool)]).take(
         pa.array(np.searchsorted(kept_docs, kept))
     )
     removed = (nodes != kept) & plan.remove
@@ -127,7 +132,7 @@ def cluster_decisions(
     reasons = pc.if_else(pa.array(other), NEAR_OTHER, pc.if_else(pa.array(removed), NEAR, none))
     log.info("dedup.minhash: %d clusters, %d documents in them", len(kept_docs), len(nodes))
     return RowDecisions(
-        nodes,
+        nodes - pinned,
         reasons,
         details,
         {"dup_cluster": kept_ids, "dup_cluster_size": pa.array(sizes, pa.int64())},

@@ -15,14 +15,16 @@ search and a masked replace per column, so the last pass costs no Python work pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from curate.dedup.spill import ROW_GROUP, Part
 from curate.stage import mark_removed, set_column
 
 
@@ -55,6 +57,41 @@ class RowDecisions:
             reasons = pc.replace_with_mask(reasons, mask, self.reasons.slice(lo, hi - lo))
             details = pc.replace_with_mask(details, mask, self.details.slice(lo, hi - lo))
         return mark_removed(batch, reasons, details)
+
+    def narrow(self, start: int, stop: int) -> RowDecisions:
+        """Only the decisions about rows ``start`` to ``stop - 1``."""
+        lo, hi = (int(x) for x in np.searchsorted(self.docs, [start, stop]))
+        return RowDecisions(
+            self.docs[lo:hi],
+            self.reasons.slice(lo, hi - lo),
+            self.details.slice(lo, hi - lo),
+            {name: values.slice(lo, hi - lo) for name, values in self.values.items()},
+        )
+
+
+@dataclass
+class DecisionApply:
+    """:class:`RowDecisions` applied part by part; ``defaults`` gives undecided rows' columns.
+
+    ``defaults`` must be a module-level function so that the whole object pickles for a task.
+    """
+
+    decisions: RowDecisions
+    defaults: Callable[[pa.RecordBatch], Mapping[str, pa.Array]]
+
+    def __call__(self, part: Part) -> Iterator[pa.RecordBatch]:
+        start = part.start
+        for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(batch_size=ROW_GROUP):
+            yield self.decisions.apply(start, batch, self.defaults(batch))
+            start += batch.num_rows
+
+    def empty(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return self.decisions.apply(0, batch, self.defaults(batch))
+
+    def narrow(self, part: Part) -> DecisionApply:
+        return DecisionApply(
+            self.decisions.narrow(part.start, part.start + part.rows), self.defaults
+        )
 
 
 def empty_decisions(columns: Mapping[str, pa.DataType]) -> RowDecisions:

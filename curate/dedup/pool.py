@@ -16,14 +16,10 @@ the number of workers: every task is a pure function of its part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
-
-import pyarrow as pa
-
-from curate.dedup.spill import InputSpill
 
 
 class PartPool:
@@ -49,6 +45,10 @@ class PartPool:
         self._inline, self._futures = [], []
         return out
 
+    def share(self, value: Any) -> Any:
+        """Tasks run in this process: they take ``value`` itself."""
+        return value
+
     def close(self) -> None:
         if self._executor is not None:
             for f in self._futures:
@@ -66,21 +66,3 @@ class PartPool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def spill_and_submit(
-    batches: Iterable[pa.RecordBatch],
-    spill: InputSpill,
-    pool: PartPool,
-    fn: Callable[..., Any],
-    *args: Any,
-) -> None:
-    """Spill ``batches`` and submit ``fn(part, *args)`` for each part as soon as it is written.
-
-    A part waiting for a worker is only a path: the backlog costs disk, not memory.
-    """
-    for batch in batches:
-        for part in spill.add(batch):
-            pool.submit(fn, part, *args)
-    for part in spill.close():
-        pool.submit(fn, part, *args)

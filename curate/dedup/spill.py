@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -112,6 +110,12 @@ class InputSpill:
                 done.append(self._flush())
         return done
 
+    def stream(self, batches: Iterable[pa.RecordBatch]) -> Iterator[Part]:
+        """Spill every batch; yield each part as soon as it is written."""
+        for batch in batches:
+            yield from self.add(batch)
+        yield from self.close()
+
     def close(self) -> list[Part]:
         """Write what is still pending; return that last part, if any."""
         return [self._flush()] if self._pending_rows else []
@@ -145,19 +149,6 @@ class InputSpill:
             ):
                 yield start, batch
                 start += batch.num_rows
-
-
-def gather(parts: Sequence[Part], column: str, indices: npt.NDArray[np.int64]) -> pa.Array:
-    """Values of ``column`` at the sorted global ``indices``, reading one part at a time."""
-    pieces: list[pa.Array] = []
-    for part in parts:
-        lo, hi = np.searchsorted(indices, [part.start, part.start + part.rows])
-        if hi > lo:
-            values = pq.read_table(part.path, columns=[column]).column(column)
-            pieces.append(values.take(pa.array(indices[lo:hi] - part.start)).combine_chunks())
-    if not pieces:
-        return pa.array([], type=pa.string())
-    return pa.concat_arrays(pieces)
 
 
 def key_ranges(rows: int, row_bytes: int, memory_limit: int) -> list[tuple[int, int]]:

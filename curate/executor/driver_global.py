@@ -82,6 +82,17 @@ def _clear(folder: Path, prefix: str) -> None:
         path.unlink()
 
 
+def clear_stage_files(step: Step, work: Path, segment: int, ctx: StageContext) -> tuple[Path, Path]:
+    """Empty the stage's workdir and what an interrupted attempt wrote; (output, ledger) dirs."""
+    shutil.rmtree(ctx.workdir, ignore_errors=True)
+    ctx.workdir.mkdir(parents=True)
+    out_dir, ledger_dir = work / f"seg{segment}", work / "ledger"
+    for folder, prefix in ((out_dir, "global"), (ledger_dir, f"{step.index:02d}-{step.label}")):
+        folder.mkdir(parents=True, exist_ok=True)
+        _clear(folder, prefix)
+    return out_dir, ledger_dir
+
+
 def run_global(
     step: Step,
     upstream: Iterable[pa.RecordBatch],
@@ -94,13 +105,8 @@ def run_global(
 ) -> GlobalOutput:
     """Run ``step`` over ``upstream``; write kept rows as shards and removed rows as a ledger."""
     ctx = StageContext(workdir=work / f"stage-{step.index:02d}", workers=workers, extra=extra)
-    shutil.rmtree(ctx.workdir, ignore_errors=True)
-    ctx.workdir.mkdir(parents=True)
-    out_dir, ledger_dir = work / f"seg{segment}", work / "ledger"
+    out_dir, ledger_dir = clear_stage_files(step, work, segment, ctx)
     ledger_prefix = f"{step.index:02d}-{step.label}"
-    for folder, prefix in ((out_dir, "global"), (ledger_dir, ledger_prefix)):
-        folder.mkdir(parents=True, exist_ok=True)
-        _clear(folder, prefix)
     step.stage.setup(ctx)
     timed = _Timed(upstream)
     res = GlobalOutput()

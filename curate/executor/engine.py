@@ -23,8 +23,12 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from curate.executor.driver_global import ShardConfig, read_files, run_global
-from curate.executor.plan import Segment, StageStats
+from curate.dedup.partwise import PartwiseStage
+from curate.dedup.pool import PartPool
+from curate.dedup.spill import Part
+from curate.executor.driver_global import GlobalOutput, ShardConfig, read_files, run_global
+from curate.executor.part_global import file_parts, run_partwise, write_parts
+from curate.executor.plan import Segment, StageStats, Step
 from curate.executor.source import InputStream
 from curate.executor.state import RunState
 from curate.executor.worker import ShardResult, ShardTask
@@ -96,7 +100,7 @@ class Engine:
             name = f"segment-seg{seg.index}"
             done = self.state.done(name)
             if done is None:
-                done = self._segment(seg, source, files, shards)
+                done = self._segment(seg, source, files, rows, shards)
                 self.state.mark(name, done)
             files = [self.state.abs(f) for f in done["files"]]
             rows = done["rows"]
@@ -126,7 +130,12 @@ class Engine:
         self.state.mark("read", summary)
 
     def _segment(
-        self, seg: Segment, source: InputStream, prev: list[Path], shards: ShardConfig
+        self,
+        seg: Segment,
+        source: InputStream,
+        prev: list[Path],
+        prev_rows: list[int],
+        shards: ShardConfig,
     ) -> dict[str, Any]:
         k = seg.index
         out: dict[str, Any] = {"files": [], "rows": [], "ledgers": [], "stats": {}}
@@ -134,15 +143,7 @@ class Engine:
             step = seg.global_step
             done = self.state.done(f"global-seg{k}")
             if done is None:
-                g = run_global(
-                    step,
-                    source if k == 0 else read_files(prev),
-                    work=self.state.work,
-                    segment=k,
-                    shards=shards,
-                    workers=self.backend.workers,
-                    extra=self.backend.stage_extra,
-                )
+                g = self._global(step, k, source, prev, prev_rows, shards)
                 self._mark_read(source, shards)
                 done = {
                     "files": [self.state.rel(f) for f in g.files],
@@ -151,7 +152,7 @@ class Engine:
                     "stats": g.stats.to_json(),
                 }
                 self.state.mark(f"global-seg{k}", done)
-            for path in prev:
+            for path in [*prev, *self.state.work.glob(f"seg{k}/input-*.parquet")]:
                 path.unlink(missing_ok=True)
             out["ledgers"].extend(done["ledgers"])
             out["stats"][step.label] = done["stats"]
@@ -182,6 +183,38 @@ class Engine:
                 total.add(StageStats.from_json(st))
                 out["stats"][label] = total.to_json()
         return out
+
+    def _global(
+        self,
+        step: Step,
+        k: int,
+        source: InputStream,
+        prev: list[Path],
+        prev_rows: list[int],
+        shards: ShardConfig,
+    ) -> GlobalOutput:
+        """Run a segment's global stage: partwise when it can be, else over one stream."""
+        work, extra = self.state.work, self.backend.stage_extra
+        if isinstance(step.stage, PartwiseStage):
+            parts: Iterable[Part] = (
+                write_parts(source, work / "seg0", shards)
+                if k == 0
+                else file_parts(prev, prev_rows)
+            )
+            with extra.get("part_pool", PartPool)(self.backend.workers) as pool:
+                return run_partwise(
+                    step, parts, work=work, segment=k, shards=shards, pool=pool, extra=extra
+                )
+        upstream = source if k == 0 else read_files(prev)
+        return run_global(
+            step,
+            upstream,
+            work=work,
+            segment=k,
+            shards=shards,
+            workers=self.backend.workers,
+            extra=extra,
+        )
 
     def _task(self, seg: Segment, i: int, shards: ShardConfig, **data: Any) -> ShardTask:
         work = self.state.work

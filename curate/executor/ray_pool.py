@@ -45,6 +45,12 @@ class RayPartPool:
         refs, self._refs = self._refs, []
         return list(ray.get(refs))
 
+    def share(self, value: Any) -> Any:
+        """``value`` in the object store once, so tasks on any node read one copy."""
+        import ray
+
+        return ray.put(value)
+
     def close(self) -> None:
         import ray
 

@@ -9,8 +9,7 @@ duplicates' decisions are held while the parts stream back in input order.
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,12 +19,11 @@ import pyarrow as pa
 from pydantic import Field
 
 from curate import schema
-from curate.dedup.decisions import RowDecisions, empty_decisions
+from curate.dedup.decisions import DecisionApply, RowDecisions, empty_decisions
 from curate.dedup.exact_part import hash_part
-from curate.dedup.pool import PartPool, spill_and_submit
-from curate.dedup.spill import InputSpill, Part, gather, key_ranges
+from curate.dedup.partwise import PartApply, PartwiseStage, Pool, gather
+from curate.dedup.spill import Part, key_ranges
 from curate.dedup.textnorm import DEFAULT_STEPS, Step
-from curate.stage import GlobalStage
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ EXACT = "exact-duplicate"
 ROW_BYTES = 72
 
 
-class DedupExact(GlobalStage):
+class DedupExact(PartwiseStage):
     """Keep the first of identical documents; ``dup_count`` says how many copies there were.
 
     >>> import pyarrow as pa, tempfile
@@ -71,44 +69,22 @@ class DedupExact(GlobalStage):
     def output_fields(self) -> list[pa.Field]:
         return [schema.field("dup_count")]
 
-    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        work = self.ctx.workdir / "exact"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        try:
-            spill = InputSpill(work / "input", prefix="input")
-            with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
-                spill_and_submit(batches, spill, pool, hash_part, tuple(self.normalization), work)
-                pool.results()
-            decisions = self._decide(work, spill.parts, spill.rows)
-            for start, batch in spill.replay():
-                ones = pa.array(np.ones(batch.num_rows, dtype=np.int64))
-                yield decisions.apply(start, batch, {"dup_count": ones})
-            empty = spill.empty_batch()
-            if spill.rows == 0 and empty is not None:
-                yield decisions.apply(0, empty, {"dup_count": pa.array([], pa.int64())})
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
+        seen: list[Part] = []
+        for part in parts:
+            seen.append(part)
+            pool.submit(hash_part, part, tuple(self.normalization), work)
+        rows = sum(pool.results())
+        return DecisionApply(self._decide(work, seen, rows, pool), _dup_count_ones)
 
-    def _decide(self, work: Path, parts: list[Part], rows: int) -> RowDecisions:
+    def _decide(self, work: Path, parts: list[Part], rows: int, pool: Pool) -> RowDecisions:
         files = sorted(str(p) for p in work.glob("hashes-*.parquet"))
         if not files:
             return empty_decisions({"dup_count": pa.int64()})
-        scan = pl.scan_parquet(files)
-        found: list[pl.DataFrame] = []
-        for lo, hi in key_ranges(rows, ROW_BYTES, self.memory_limit_mb << 20):
-            pred = pl.col("h1") >= pl.lit(lo, dtype=pl.UInt64)
-            if hi < 1 << 64:
-                pred &= pl.col("h1") < pl.lit(hi, dtype=pl.UInt64)
-            frame = scan.filter(pred).collect()
-            dup = frame.filter(pl.struct("h1", "h2").is_duplicated())
-            found.append(
-                dup.select(
-                    "doc",
-                    first=pl.col("doc").min().over("h1", "h2"),
-                    count=pl.len().over("h1", "h2").cast(pl.Int64),
-                )
-            )
+        limit = (self.memory_limit_mb << 20) // pool.workers
+        for lo, hi in key_ranges(rows, ROW_BYTES, limit):
+            pool.submit(_duplicates_in_range, files, lo, hi)
+        found: list[pl.DataFrame] = pool.results()
         dups = pl.concat(found).sort("doc")
         if dups.height == 0:
             return empty_decisions({"dup_count": pa.int64()})
@@ -116,7 +92,7 @@ class DedupExact(GlobalStage):
         first = dups["first"].to_numpy().astype(np.int64)
         kept = np.unique(first)
         kept_ids = dict(
-            zip(kept.tolist(), gather(parts, schema.ID, kept).cast(pa.string()).to_pylist())
+            zip(kept.tolist(), gather(parts, schema.ID, kept, pool).cast(pa.string()).to_pylist())
         )
         removed = docs != first
         log.info("dedup.exact: %d duplicates of %d documents", int(removed.sum()), len(kept))
@@ -127,3 +103,21 @@ class DedupExact(GlobalStage):
             pa.array(details, pa.string()),
             {"dup_count": dups["count"].to_arrow().cast(pa.int64())},
         )
+
+
+def _duplicates_in_range(files: list[str], lo: int, hi: int) -> pl.DataFrame:
+    """(doc, first, count) of the documents whose hash, in ``[lo, hi)``, another one shares."""
+    pred = pl.col("h1") >= pl.lit(lo, dtype=pl.UInt64)
+    if hi < 1 << 64:
+        pred &= pl.col("h1") < pl.lit(hi, dtype=pl.UInt64)
+    frame = pl.scan_parquet(files).filter(pred).collect()
+    dup = frame.filter(pl.struct("h1", "h2").is_duplicated())
+    return dup.select(
+        "doc",
+        first=pl.col("doc").min().over("h1", "h2"),
+        count=pl.len().over("h1", "h2").cast(pl.Int64),
+    )
+
+
+def _dup_count_ones(batch: pa.RecordBatch) -> dict[str, pa.Array]:
+    return {"dup_count": pa.array(np.ones(batch.num_rows, dtype=np.int64))}

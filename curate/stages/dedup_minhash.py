@@ -16,8 +16,8 @@ See docs/dedup.md for the parameters, the S-curve and the memory per document.
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -27,12 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from curate import schema
 from curate.dedup.clusters import NEAR, NEAR_OTHER, ClusterPlan, Source, cluster_decisions
+from curate.dedup.decisions import DecisionApply
 from curate.dedup.lsh import optimal_params, s_curve
 from curate.dedup.minhash_part import SignConfig, sign_part
-from curate.dedup.pool import PartPool, spill_and_submit
-from curate.dedup.spill import InputSpill
+from curate.dedup.partwise import PartApply, PartwiseStage, Pool
+from curate.dedup.spill import InputSpill, Part
 from curate.dedup.tokens import Tokenizer
-from curate.stage import GlobalStage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class KeepHighest(BaseModel):
     highest: str = Field(description="Numeric column; nulls rank lowest, ties go to the first.")
 
 
-class DedupMinhash(GlobalStage):
+class DedupMinhash(PartwiseStage):
     """Remove near duplicates: documents whose shingle sets have a high Jaccard similarity.
 
     >>> stage = DedupMinhash(bands=14, rows=8)
@@ -175,32 +175,23 @@ class DedupMinhash(GlobalStage):
             score_column=score,
         )
 
-    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        work = self.ctx.workdir / "minhash"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        try:
-            yield from self._run(batches, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-
-    def _run(self, batches: Iterable[pa.RecordBatch], work: Path) -> Iterator[pa.RecordBatch]:
+    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
         sources: list[Source] = []
-        with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
-            start = 0
-            for i, spec in enumerate(self.against):
-                ext = InputSpill(work / f"against-{i}", start=start, prefix=f"against{i}")
-                spill_and_submit(
-                    _open_against(spec), ext, pool, sign_part, self._config(None), work
-                )
-                sources.append(Source(spec, ext.parts, start, ext.rows))
-                start += ext.rows
-            pinned = start
-            spill = InputSpill(work / "input", start=pinned, prefix="input")
-            config = self._config(self._score_column())
-            spill_and_submit(batches, spill, pool, sign_part, config, work)
-            signed = sum(pool.results())
-        sources.append(Source(None, spill.parts, pinned, spill.rows))
+        pinned = 0
+        for i, spec in enumerate(self.against):
+            ext = InputSpill(work / f"against-{i}", start=pinned, prefix=f"against{i}")
+            for part in ext.stream(_open_against(spec)):
+                pool.submit(sign_part, part, self._config(None), work)
+            sources.append(Source(spec, ext.parts, pinned, ext.rows))
+            pinned += ext.rows
+        # Documents of `against` datasets come first, so every cluster holding one keeps it.
+        inputs: list[Part] = []
+        config = self._config(self._score_column())
+        for part in parts:
+            inputs.append(replace(part, start=part.start + pinned))
+            pool.submit(sign_part, inputs[-1], config, work)
+        signed = sum(pool.results())
+        sources.append(Source(None, inputs, pinned, sum(p.rows for p in inputs)))
         bands, _, num_perm = self.lsh_params()
         plan = ClusterPlan(
             bands=bands,
@@ -211,15 +202,10 @@ class DedupMinhash(GlobalStage):
             memory_limit=self.memory_limit_mb << 20,
         )
         log.info("dedup.minhash: %d documents signed (%d from other datasets)", signed, pinned)
-        decisions = cluster_decisions(work, sources, pinned, plan)
-        for first, batch in spill.replay():
-            yield decisions.apply(first, batch, _defaults(batch))
-        empty = spill.empty_batch()
-        if spill.rows == 0 and empty is not None:
-            yield decisions.apply(pinned, empty, _defaults(empty))
+        return DecisionApply(cluster_decisions(work, sources, pinned, plan, pool), _defaults)
 
 
-def _defaults(batch: pa.RecordBatch) -> Mapping[str, pa.Array]:
+def _defaults(batch: pa.RecordBatch) -> dict[str, pa.Array]:
     """Columns of a row outside every cluster: its own id and a size of one."""
     ids = batch.column(schema.ID).cast(pa.string())
     return {

@@ -12,8 +12,8 @@ in the ledger; the others keep their remaining paragraphs, joined by a blank lin
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -27,10 +27,10 @@ from pydantic import Field
 
 from curate import schema
 from curate.dedup.exact_part import JOINERS, paragraph_part, paragraph_paths, split_units
-from curate.dedup.pool import PartPool, spill_and_submit
-from curate.dedup.spill import ROW_GROUP, InputSpill, key_ranges
+from curate.dedup.partwise import PartApply, PartwiseStage, Pool
+from curate.dedup.spill import ROW_GROUP, Part, key_ranges
 from curate.dedup.textnorm import DEFAULT_STEPS, Step
-from curate.stage import GlobalStage, mark_removed, set_column
+from curate.stage import mark_removed, set_column
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ EMPTIED = "repeated-paragraphs-only"
 PAIR_BYTES = 48
 
 
-class DedupParagraphs(GlobalStage):
+class DedupParagraphs(PartwiseStage):
     """Remove paragraphs found in more than ``max_occurrences`` documents.
 
     >>> import pyarrow as pa, tempfile
@@ -88,95 +88,104 @@ class DedupParagraphs(GlobalStage):
     def writes(self) -> tuple[str, ...]:
         return (schema.TEXT,)
 
-    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        work = self.ctx.workdir / "paragraphs"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        try:
-            spill = InputSpill(work / "input", prefix="input")
-            with self.ctx.extra.get("part_pool", PartPool)(self.ctx.workers) as pool:
-                spill_and_submit(
-                    batches,
-                    spill,
-                    pool,
-                    paragraph_part,
-                    tuple(self.normalization),
-                    self.unit,
-                    self.min_chars,
-                    work,
-                )
-                paragraphs = sum(pool.results())
-            frequent = self._frequent(work, paragraphs)
-            log.info(
-                "dedup.paragraphs: %d distinct paragraphs repeated in more than %d documents",
-                len(frequent),
-                self.max_occurrences,
-            )
-            for part in spill.parts:
-                hashes = pq.read_table(paragraph_paths(work, part)[0]).column("hashes")
-                offset = 0
-                for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
-                    batch_size=ROW_GROUP
-                ):
-                    own = hashes.slice(offset, batch.num_rows).combine_chunks()
-                    offset += batch.num_rows
-                    yield self._strip(batch, own, frequent)
-            empty = spill.empty_batch()
-            if spill.rows == 0 and empty is not None:
-                yield mark_removed(empty, pa.array([], pa.string()))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
+        steps = tuple(self.normalization)
+        for part in parts:
+            pool.submit(paragraph_part, part, steps, self.unit, self.min_chars, work)
+        paragraphs = sum(pool.results())
+        frequent = self._frequent(work, paragraphs, pool)
+        log.info(
+            "dedup.paragraphs: %d distinct paragraphs repeated in more than %d documents",
+            len(frequent),
+            self.max_occurrences,
+        )
+        return ParagraphApply(frequent, self.unit, work)
 
-    def _frequent(self, work: Path, pairs: int) -> npt.NDArray[np.uint64]:
+    def _frequent(self, work: Path, pairs: int, pool: Pool) -> npt.NDArray[np.uint64]:
         files = sorted(str(p) for p in work.glob("counts-*.parquet"))
         if not files:
             return np.zeros(0, np.uint64)
-        found: list[npt.NDArray[np.uint64]] = []
-        scan = pl.scan_parquet(files)
-        for lo, hi in key_ranges(pairs, PAIR_BYTES, self.memory_limit_mb << 20):
-            pred = pl.col("hash") >= pl.lit(lo, dtype=pl.UInt64)
-            if hi < 1 << 64:
-                pred &= pl.col("hash") < pl.lit(hi, dtype=pl.UInt64)
-            counted = (
-                scan.filter(pred)
-                .group_by("hash")
-                .agg(docs=pl.len())
-                .filter(pl.col("docs") > self.max_occurrences)
-                .collect()
-            )
-            found.append(counted["hash"].to_numpy().astype(np.uint64))
+        limit = (self.memory_limit_mb << 20) // pool.workers
+        for lo, hi in key_ranges(pairs, PAIR_BYTES, limit):
+            pool.submit(_frequent_in_range, files, lo, hi, self.max_occurrences)
+        found: list[npt.NDArray[np.uint64]] = pool.results()
         return np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
 
-    def _strip(
-        self, batch: pa.RecordBatch, hashes: pa.ListArray, frequent: npt.NDArray[np.uint64]
-    ) -> pa.RecordBatch:
-        flat = hashes.flatten().to_numpy()
-        pos = np.minimum(np.searchsorted(frequent, flat), max(0, len(frequent) - 1))
-        drop = (frequent[pos] == flat) if len(frequent) else np.zeros(len(flat), dtype=bool)
-        lengths = pc.list_value_length(hashes).to_numpy(zero_copy_only=False).astype(np.int64)
-        dropped = _per_doc(drop, lengths)
-        touched = dropped > 0
-        if not touched.any():
-            return mark_removed(batch, pa.nulls(batch.num_rows, pa.string()))
-        rows = pa.array(np.flatnonzero(touched))
-        units = split_units(batch.column(schema.TEXT).take(rows), self.unit)
-        keep = ~drop[np.repeat(touched, lengths)]
-        kept_lengths = _per_doc(keep, lengths[touched])
-        offsets = np.concatenate([[0], np.cumsum(kept_lengths)]).astype(np.int32)
-        rebuilt = pa.ListArray.from_arrays(pa.array(offsets), pc.filter(units.flatten(), keep))
-        text = pc.binary_join(rebuilt, JOINERS[self.unit])
-        mask = pa.array(touched)
-        new_text = pc.replace_with_mask(batch.column(schema.TEXT).cast(pa.string()), mask, text)
-        blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
-        reasons = np.full(batch.num_rows, None, dtype=object)
-        details = np.full(batch.num_rows, None, dtype=object)
-        where = np.flatnonzero(touched)[blank]
-        reasons[where] = EMPTIED
-        details[where] = [f"removed {n} repeated paragraphs" for n in dropped[where].tolist()]
-        batch = set_column(batch, schema.TEXT, new_text)
-        return mark_removed(
-            batch, pa.array(reasons.tolist(), pa.string()), pa.array(details.tolist(), pa.string())
-        )
+
+def _frequent_in_range(
+    files: list[str], lo: int, hi: int, max_occurrences: int
+) -> npt.NDArray[np.uint64]:
+    """Paragraph hashes in ``[lo, hi)`` found in more than ``max_occurrences`` documents."""
+    pred = pl.col("hash") >= pl.lit(lo, dtype=pl.UInt64)
+    if hi < 1 << 64:
+        pred &= pl.col("hash") < pl.lit(hi, dtype=pl.UInt64)
+    counted = (
+        pl.scan_parquet(files)
+        .filter(pred)
+        .group_by("hash")
+        .agg(docs=pl.len())
+        .filter(pl.col("docs") > max_occurrences)
+        .collect()
+    )
+    return counted["hash"].to_numpy().astype(np.uint64)
+
+
+@dataclass
+class ParagraphApply:
+    """The frequent paragraph hashes, removed from each part's documents."""
+
+    frequent: npt.NDArray[np.uint64]
+    unit: Literal["paragraph", "line"]
+    work: Path
+
+    def __call__(self, part: Part) -> Iterator[pa.RecordBatch]:
+        hashes = pq.read_table(paragraph_paths(self.work, part)[0]).column("hashes")
+        offset = 0
+        for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(batch_size=ROW_GROUP):
+            own = hashes.slice(offset, batch.num_rows).combine_chunks()
+            offset += batch.num_rows
+            yield _strip(batch, own, self.frequent, self.unit)
+
+    def empty(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return mark_removed(batch, pa.array([], pa.string()))
+
+    def narrow(self, part: Part) -> ParagraphApply:
+        return self
+
+
+def _strip(
+    batch: pa.RecordBatch,
+    hashes: pa.ListArray,
+    frequent: npt.NDArray[np.uint64],
+    unit: Literal["paragraph", "line"],
+) -> pa.RecordBatch:
+    flat = hashes.flatten().to_numpy()
+    pos = np.minimum(np.searchsorted(frequent, flat), max(0, len(frequent) - 1))
+    drop = (frequent[pos] == flat) if len(frequent) else np.zeros(len(flat), dtype=bool)
+    lengths = pc.list_value_length(hashes).to_numpy(zero_copy_only=False).astype(np.int64)
+    dropped = _per_doc(drop, lengths)
+    touched = dropped > 0
+    if not touched.any():
+        return mark_removed(batch, pa.nulls(batch.num_rows, pa.string()))
+    rows = pa.array(np.flatnonzero(touched))
+    units = split_units(batch.column(schema.TEXT).take(rows), unit)
+    keep = ~drop[np.repeat(touched, lengths)]
+    kept_lengths = _per_doc(keep, lengths[touched])
+    offsets = np.concatenate([[0], np.cumsum(kept_lengths)]).astype(np.int32)
+    rebuilt = pa.ListArray.from_arrays(pa.array(offsets), pc.filter(units.flatten(), keep))
+    text = pc.binary_join(rebuilt, JOINERS[unit])
+    mask = pa.array(touched)
+    new_text = pc.replace_with_mask(batch.column(schema.TEXT).cast(pa.string()), mask, text)
+    blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
+    reasons = np.full(batch.num_rows, None, dtype=object)
+    details = np.full(batch.num_rows, None, dtype=object)
+    where = np.flatnonzero(touched)[blank]
+    reasons[where] = EMPTIED
+    details[where] = [f"removed {n} repeated paragraphs" for n in dropped[where].tolist()]
+    batch = set_column(batch, schema.TEXT, new_text)
+    return mark_removed(
+        batch, pa.array(reasons.tolist(), pa.string()), pa.array(details.tolist(), pa.string())
+    )
 
 
 def _per_doc(flags: npt.NDArray[np.bool_], lengths: npt.NDArray[np.int64]) -> np.ndarray:

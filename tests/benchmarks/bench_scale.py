@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,13 +58,6 @@ output: {{path: {out}, shard_rows: {shard_rows}}}
 
 CHILD = """
 import json, os, sys, time
-if os.environ.get("BENCH_PARQUET_NO_PREBUFFER"):
-    import pyarrow.parquet as pq
-    init = pq.ParquetFile.__init__
-    def no_prebuffer(self, *args, **kwargs):
-        kwargs.setdefault("pre_buffer", False)
-        init(self, *args, **kwargs)
-    pq.ParquetFile.__init__ = no_prebuffer
 from curate.executor import run_recipe
 from curate.recipe import load_recipe
 recipe, out, executor, workers = sys.argv[1:5]
@@ -100,20 +94,14 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in tree)
 
 
-def run_once(
-    recipe: Path, out: Path, executor: str, workers: int, no_prebuffer: bool
-) -> dict[str, object]:
+def run_once(recipe: Path, out: Path, executor: str, workers: int) -> dict[str, object]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(recipe), str(out), executor, str(workers)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={
-            **os.environ,
-            "RAY_USAGE_STATS_ENABLED": "0",
-            "BENCH_PARQUET_NO_PREBUFFER": "1" if no_prebuffer else "",
-        },
+        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
     )
     peak = 0
 
@@ -167,12 +155,6 @@ def main() -> None:
     ap.add_argument("--shard-rows", type=int, default=50_000)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--stages", choices=["full", "dedup"], default="full")
-    ap.add_argument(
-        "--parquet-no-prebuffer",
-        action="store_true",
-        help="open Parquet files with pre_buffer=False everywhere (the reader's default keeps "
-        "a whole input file in memory)",
-    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.workdir))
     runs = []
@@ -183,15 +165,16 @@ def main() -> None:
         recipe.write_text(
             template.format(corpus=args.corpus.resolve(), out=out, shard_rows=args.shard_rows)
         )
-        run = run_once(recipe, out, executor, args.workers, args.parquet_no_prebuffer)
+        run = run_once(recipe, out, executor, args.workers)
         run.update(
             corpus=args.corpus.name,
             recipe=args.stages,
-            parquet_no_prebuffer=args.parquet_no_prebuffer,
             load_avg=os.getloadavg(),
         )
         print(json.dumps(run), flush=True)
         runs.append(run)
+        # Outputs of a 4M-document run take gigabytes; the figures are all that is kept.
+        shutil.rmtree(out, ignore_errors=True)
     if len(runs) > 1:
         base = runs[0]
         print(
