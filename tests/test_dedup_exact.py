@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -117,3 +118,22 @@ def test_one_and_two_workers_agree(tmp_path: Path) -> None:
     two = pa.Table.from_batches(list(stage2(table.to_batches(max_chunksize=1000))))
     assert one.equals(two)
     assert sum(removed_mask(one)) == 12_000 - len(set(texts))
+
+
+def test_a_parts_decisions_pickle_without_the_rest() -> None:
+    """What a task applying one part is sent holds that part's decisions, not the corpus's."""
+    import pickle
+
+    from curate.dedup.decisions import RowDecisions
+
+    n = 20_000
+    decisions = RowDecisions(
+        np.arange(n, dtype=np.int64),
+        pa.array(["exact-duplicate"] * n),
+        pa.array([f"kept=document-{i}" for i in range(n)]),
+        {"dup_count": pa.array(np.full(n, 2, dtype=np.int64))},
+    )
+    part = decisions.narrow(100, 200)
+    assert part.docs.tolist() == list(range(100, 200))
+    assert part.details.to_pylist()[0] == "kept=document-100"
+    assert len(pickle.dumps(part)) * 50 < len(pickle.dumps(decisions))

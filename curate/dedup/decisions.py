@@ -59,13 +59,20 @@ class RowDecisions:
         return mark_removed(batch, reasons, details)
 
     def narrow(self, start: int, stop: int) -> RowDecisions:
-        """Only the decisions about rows ``start`` to ``stop - 1``."""
+        """Only the decisions about rows ``start`` to ``stop - 1``, in buffers of their own.
+
+        A pickled Arrow slice carries its parent's whole buffers; concatenating copies it.
+        """
         lo, hi = (int(x) for x in np.searchsorted(self.docs, [start, stop]))
+
+        def own(values: pa.Array) -> pa.Array:
+            return pa.concat_arrays([values.slice(lo, hi - lo)])
+
         return RowDecisions(
-            self.docs[lo:hi],
-            self.reasons.slice(lo, hi - lo),
-            self.details.slice(lo, hi - lo),
-            {name: values.slice(lo, hi - lo) for name, values in self.values.items()},
+            self.docs[lo:hi].copy(),
+            own(self.reasons),
+            own(self.details),
+            {name: own(values) for name, values in self.values.items()},
         )
 
 
