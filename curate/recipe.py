@@ -34,7 +34,8 @@ class InputSpec(_Model):
     """Where the corpus comes from and which columns hold the text and the ids."""
 
     path: str | list[str] = Field(
-        description="File, glob, list, folder, registry ref NAME@X.Y.Z or hf://datasets/ORG/NAME."
+        description="File, glob, list, folder, registry ref NAME@X.Y.Z, hf://datasets/ORG/NAME, "
+        "or any of these behind an fsspec URL (s3://, gs://, ...)."
     )
     text_column: str = Field("text", description="Column holding the document text.")
     id_column: str | None = Field(

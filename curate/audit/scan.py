@@ -25,6 +25,7 @@ from curate.audit.representation import PronounTally
 from curate.audit.tally import LANG, UNKNOWN_LANG, ColumnTally, group_pairs, parquet_batches
 from curate.audit.tokens import tokenize
 from curate.io.dataset import Dataset
+from curate.io.urls import random_access
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,16 @@ def read_batches(dataset: Dataset, columns: list[str]) -> Iterator[pa.RecordBatc
         yield from dataset.iter_batches(columns=[schema.ID, *columns])
         return
     for source in sources:
-        yield from parquet_batches(source.path, columns)
+        with random_access(source.path) as where:
+            yield from parquet_batches(where, columns)
 
 
 def column_names(dataset: Dataset) -> list[str]:
     """The dataset's column names; read from Parquet metadata when possible (no data read)."""
     sources = dataset.resolved.sources
     if sources and all(s.format == "parquet" for s in sources):
-        names = pq.read_schema(sources[0].path).names
+        with random_access(sources[0].path) as where:
+            names = pq.read_schema(where).names
         text = [schema.TEXT] if dataset.text_column in names else []
         return [*text, *(n for n in names if n != dataset.text_column)]
     return list(dataset.schema.names)

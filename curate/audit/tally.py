@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import polars as pl
@@ -109,8 +110,10 @@ def group_codes(identities: pa.Array | pa.ChunkedArray) -> GroupCodes:
     return GroupCodes(doc, code, names)
 
 
-def parquet_batches(path: str | Path, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-    """``columns`` of a Parquet file (those it has), row group by row group.
+def parquet_batches(
+    path: str | Path | IO[bytes], columns: Sequence[str]
+) -> Iterator[pa.RecordBatch]:
+    """``columns`` of a Parquet file, a path or an open file (those it has), row group by row group.
 
     Group names and languages are few distinct strings: they are read dictionary-encoded, which
     skips decoding every string. A list's element path depends on the writer.

@@ -11,8 +11,15 @@ from curate.errors import CheckFailed, DataError
 
 def dataset_folder(dataset: str, *, writable: bool) -> Path:
     """The folder holding DATASET's card: a run output folder, or a registry version."""
+    from curate.io.urls import local_only
     from curate.registry import is_dataset_folder, resolve
 
+    dataset = local_only(
+        dataset,
+        command="card",
+        fix="a run written to a URL already holds its card; to change it, copy the folder here, "
+        "run `curate card` on the copy and upload it back",
+    )
     path = Path(dataset)
     if is_dataset_folder(path):
         return path

@@ -29,10 +29,17 @@ def publish(
     revision: str | None,
 ) -> None:
     """Publish DATASET as an immutable version of NAME and print NAME@X.Y.Z."""
+    from curate.io.urls import local_only
     from curate.registry import check_name, publish
     from curate.registry.hub import push, ready
 
     check_name(name)
+    dataset = local_only(
+        dataset,
+        command="publish",
+        fix="copy the files or the run folder here and publish the copy, or run the recipe with "
+        "a local -o and publish that",
+    )
     if revision and not hub_repo:
         raise click.UsageError("--revision tags the Hub copy; it needs --hub ORG/NAME")
     api = ready(hub_repo) if hub_repo else None  # fail before publishing or uploading anything

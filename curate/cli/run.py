@@ -63,7 +63,8 @@ class _Progress:
     "--input",
     "inputs",
     multiple=True,
-    help="Input path(s), replacing the recipe's input.path (repeat for several).",
+    help="Input path(s) or URL(s) such as s3://bucket/raw/*.jsonl.gz, replacing the recipe's "
+    "input.path (repeat for several).",
 )
 @click.option(
     "-o",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 from curate import schema
 from curate.io.reader import id_hashes
 from curate.io.sources import Source
+from curate.io.urls import file_identity
 
 LIBRARIES = (
     "pyarrow",
@@ -47,18 +47,6 @@ def versions(models: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def file_digest(path: str) -> str:
-    """sha256 of the size and the first and last MiB: cheap, and changes when the file does."""
-    size = os.path.getsize(path)
-    h = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as f:
-        h.update(f.read(1 << 20))
-        if size > 2 << 20:
-            f.seek(-(1 << 20), os.SEEK_END)
-            h.update(f.read())
-    return h.hexdigest()
-
-
 def fingerprint(sources: Sequence[Source]) -> dict[str, Any]:
     """Paths, sizes and digests of the input, and one fingerprint over all of them."""
     files = []
@@ -67,11 +55,12 @@ def fingerprint(sources: Sequence[Source]) -> dict[str, Any]:
         if s.format == "hf":
             entry: dict[str, Any] = {"path": s.path, "name": s.name}
         else:
+            ident = file_identity(s.path)
             entry = {
                 "path": s.path,
                 "name": s.name,
-                "bytes": os.path.getsize(s.path),
-                "digest": file_digest(s.path),
+                "bytes": ident["bytes"],
+                "digest": ident["digest"],
             }
         overall.update(repr(sorted(entry.items() - {("path", s.path)})).encode())
         files.append(entry)

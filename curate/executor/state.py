@@ -2,11 +2,11 @@
 
 A run's working folder (``OUT/.curate-work``) holds ``state.json``, whose ``key`` identifies the
 run: the resolved recipe, the curate version, the row limit and every input file (path, size,
-modification time, digest of its ends). Each finished unit of work (the read, a shard of a
-segment, a global stage, a whole segment, the final move) leaves a small JSON marker under
-``progress/``, written atomically after the files it names are complete. Resuming skips every
-unit that has a marker and redoes the others; as every unit is deterministic, the output is the
-same as that of an uninterrupted run.
+modification time, digest of its ends, and a URL's ETag when its file system gives one). Each
+finished unit of work (the read, a shard of a segment, a global stage, a whole segment, the final
+move) leaves a small JSON marker under ``progress/``, written atomically after the files it names
+are complete. Resuming skips every unit that has a marker and redoes the others; as every unit is
+deterministic, the output is the same as that of an uninterrupted run.
 
 >>> import tempfile, pathlib
 >>> work = pathlib.Path(tempfile.mkdtemp()) / ".curate-work"
@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from curate.errors import RecipeError
-from curate.executor.report import file_digest
 from curate.io.sources import Source
+from curate.io.urls import file_identity
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
@@ -73,8 +73,7 @@ def run_key(recipe: dict[str, Any], sources: Sequence[Source], limit: int | None
     for s in sources:
         entry: dict[str, Any] = {"path": s.path}
         if s.format != "hf":
-            st = os.stat(s.path)
-            entry.update(bytes=st.st_size, mtime_ns=st.st_mtime_ns, digest=file_digest(s.path))
+            entry.update(file_identity(s.path))
         files.append(entry)
     return {"recipe": recipe, "curate": curate_version(), "limit": limit, "input": files}
 

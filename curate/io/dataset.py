@@ -1,8 +1,10 @@
 """``open_dataset``: one entry point for every DATASET form the commands accept.
 
 A DATASET is a ``curate run`` output folder, Parquet / JSONL(.gz, .zst) / Arrow / CSV files or
-globs, a ``datasets.save_to_disk`` folder, a registry ref ``NAME@X.Y.Z`` or
-``hf://datasets/ORG/NAME``.
+globs, a ``datasets.save_to_disk`` folder, a registry ref ``NAME@X.Y.Z``,
+``hf://datasets/ORG/NAME``, or any of the file and folder forms behind a URL fsspec reads
+(``s3://``, ``gs://``...). A run output behind a URL gives its data only: its report and ledger
+are read from local run folders.
 
 >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
 >>> d = tempfile.mkdtemp(); path = os.path.join(d, "x.parquet")

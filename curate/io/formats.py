@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from curate.errors import DataError
 from curate.io.sources import Source
+from curate.io.urls import byte_stream, random_access
 
 ROW = "__curate_row"
 CHUNK_BYTES = 8 << 20
@@ -98,39 +100,48 @@ def _split_null_text(
 
 
 def read_parquet(source: Source, *, text_column: str, batch_rows: int) -> Iterator[Chunk]:
-    try:
-        # pre_buffer would keep every column chunk read so far in memory (~1 GB at 1M docs).
-        pf = pq.ParquetFile(source.path, pre_buffer=False)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"{source.path}: not a readable Parquet file ({exc})") from exc
-    check_text_column(source, pf.schema_arrow, text_column)
-    first = 0
-    for batch in pf.iter_batches(batch_size=batch_rows):
-        yield _split_null_text(source, batch, text_column, first)
-        first += batch.num_rows
+    with random_access(source.path) as where:
+        try:
+            # pre_buffer would keep every column chunk read so far in memory (~1 GB at 1M docs).
+            pf = pq.ParquetFile(where, pre_buffer=False)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataError(f"{source.path}: not a readable Parquet file ({exc})") from exc
+        check_text_column(source, pf.schema_arrow, text_column)
+        first = 0
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            yield _split_null_text(source, batch, text_column, first)
+            first += batch.num_rows
+
+
+def _ipc_input(where: str | IO[bytes]) -> pa.NativeFile | IO[bytes]:
+    """The file from its start, for each way of opening it that is tried."""
+    if isinstance(where, str):
+        return pa.memory_map(where)
+    where.seek(0)
+    return where
 
 
 def read_arrow(source: Source, *, text_column: str, batch_rows: int) -> Iterator[Chunk]:
-    handle = pa.memory_map(source.path)
-    reader: ipc.RecordBatchFileReader | ipc.RecordBatchStreamReader
-    try:
-        reader = ipc.open_file(handle)
-        batches: Iterator[pa.RecordBatch] = (
-            reader.get_batch(i) for i in range(reader.num_record_batches)
-        )
-    except pa.ArrowInvalid:
+    with random_access(source.path) as where:
+        reader: ipc.RecordBatchFileReader | ipc.RecordBatchStreamReader
         try:
-            reader = ipc.open_stream(pa.memory_map(source.path))
-        except pa.ArrowInvalid as exc:
-            raise DataError(f"{source.path}: not an Arrow IPC file or stream ({exc})") from exc
-        batches = iter(reader)
-    check_text_column(source, reader.schema, text_column)
-    first = 0
-    for big in batches:
-        for start in range(0, big.num_rows, batch_rows):
-            batch = big.slice(start, batch_rows)
-            yield _split_null_text(source, batch, text_column, first)
-            first += batch.num_rows
+            reader = ipc.open_file(_ipc_input(where))
+            batches: Iterator[pa.RecordBatch] = (
+                reader.get_batch(i) for i in range(reader.num_record_batches)
+            )
+        except pa.ArrowInvalid:
+            try:
+                reader = ipc.open_stream(_ipc_input(where))
+            except pa.ArrowInvalid as exc:
+                raise DataError(f"{source.path}: not an Arrow IPC file or stream ({exc})") from exc
+            batches = iter(reader)
+        check_text_column(source, reader.schema, text_column)
+        first = 0
+        for big in batches:
+            for start in range(0, big.num_rows, batch_rows):
+                batch = big.slice(start, batch_rows)
+                yield _split_null_text(source, batch, text_column, first)
+                first += batch.num_rows
 
 
 def read_csv(source: Source, *, text_column: str, batch_rows: int) -> Iterator[Chunk]:
@@ -148,49 +159,50 @@ def read_csv(source: Source, *, text_column: str, batch_rows: int) -> Iterator[C
         return "skip"
 
     delimiter = "\t" if ".tsv" in source.path.lower() else ","
-    try:
-        reader = pcsv.open_csv(
-            pa.input_stream(source.path, compression="detect"),
-            read_options=pcsv.ReadOptions(use_threads=False, block_size=CHUNK_BYTES),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={text_column: pa.string()}, strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            return
-        raise DataError(f"{source.path}: not a readable CSV file ({exc})") from exc
-    check_text_column(source, reader.schema, text_column)
-    first = 0
-    while True:
+    with byte_stream(source.path) as stream:
         try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise DataError(
-                f"{source.path}: {exc}", hint="fix the file, or convert it to JSONL or Parquet"
-            ) from exc
-        chunk = _split_null_text(source, batch, text_column, first)
-        chunk.bad.extend(bad)
-        bad.clear()
-        first += batch.num_rows
-        yield chunk
-    if bad:
-        yield Chunk(
-            _with_rows(
-                pa.RecordBatch.from_pylist([], schema=reader.schema), pa.array([], pa.int64())
-            ),
-            list(bad),
-        )
+            reader = pcsv.open_csv(
+                stream,
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=CHUNK_BYTES),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={text_column: pa.string()}, strings_can_be_null=False
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                return
+            raise DataError(f"{source.path}: not a readable CSV file ({exc})") from exc
+        check_text_column(source, reader.schema, text_column)
+        first = 0
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                raise DataError(
+                    f"{source.path}: {exc}", hint="fix the file, or convert it to JSONL or Parquet"
+                ) from exc
+            chunk = _split_null_text(source, batch, text_column, first)
+            chunk.bad.extend(bad)
+            bad.clear()
+            first += batch.num_rows
+            yield chunk
+        if bad:
+            yield Chunk(
+                _with_rows(
+                    pa.RecordBatch.from_pylist([], schema=reader.schema), pa.array([], pa.int64())
+                ),
+                list(bad),
+            )
 
 
 def _lines(source: Source) -> Iterator[bytes]:
     """Chunks of whole lines, each ending with a newline."""
-    with pa.input_stream(source.path, compression="detect") as stream:
+    with byte_stream(source.path) as stream:
         rest = b""
         while True:
             block = stream.read(CHUNK_BYTES)

@@ -1,4 +1,8 @@
-"""Turn a DATASET spec (files, globs, folders, run outputs, registry refs, hf://) into sources.
+"""Turn a DATASET spec (files, globs, folders, run outputs, registry refs, hf://, URLs) into
+sources.
+
+A spec with another scheme (``s3://``, ``gs://``, ``memory://``...) is listed through fsspec, with
+the rules of local files and folders; ``file://`` URLs are local paths.
 
 >>> from curate.io.sources import detect_format
 >>> detect_format("part-0.jsonl.zst"), detect_format("x.feather"), detect_format("a.csv.gz")
@@ -10,13 +14,15 @@ from __future__ import annotations
 import glob
 import json
 import os
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from curate.errors import DataError
+from curate.io.urls import missing_url, url_fs
 
 Format = Literal["parquet", "jsonl", "csv", "arrow", "arrow-stream", "hf"]
 
@@ -82,6 +88,90 @@ def _folder_sources(folder: Path) -> tuple[list[Path], Format | None, Path | Non
     return found, None, None
 
 
+def _no_data(folder: str) -> DataError:
+    return DataError(
+        f"{folder}: folder holds no readable data files",
+        hint="expected Parquet, JSONL, CSV or Arrow files",
+    )
+
+
+def _url_folder(fs: Any, root: str) -> tuple[list[str], Format | None]:
+    """``_folder_sources`` for a folder on a URL's file system (no run_dir: it is not local)."""
+    if fs.exists(f"{root}/curate/run.json") or fs.exists(f"{root}/manifest.json"):
+        return sorted(fs.glob(f"{root}/data/*.parquet")), "parquet"
+    if fs.exists(f"{root}/state.json") and fs.exists(f"{root}/dataset_info.json"):
+        state = json.loads(fs.cat_file(f"{root}/state.json"))
+        return [f"{root}/{f['filename']}" for f in state["_data_files"]], "arrow-stream"
+    found = [
+        p
+        for p in fs.find(root)
+        if detect_format(p) and not posixpath.basename(p).startswith((".", "_"))
+    ]
+    # Component by component, as local folders are sorted ("a/x" before "a-b/x").
+    return sorted(found, key=lambda p: p.split("/")), None
+
+
+def _hidden(found: str, pattern: str) -> bool:
+    """Whether a glob match is one local globs skip: a name starting with "." that the pattern
+    does not spell with its ".".
+    """
+    magic = min((i for i, c in enumerate(pattern) if c in "*?["), default=len(pattern))
+    depth = pattern[:magic].count("/")
+    wild = pattern.split("/")[depth:]
+    return any(n.startswith(".") for n in found.split("/")[depth:]) and not any(
+        w.startswith(".") for w in wild
+    )
+
+
+def _url_sources(url: str) -> list[tuple[str, Format | None]]:
+    """The files a URL names (a glob's matches, a folder's data files or the file), as URLs."""
+    url = url.rstrip("/")
+    fs, path = url_fs(url)
+    # A fresh listing: a long-lived process must see objects written since its last one.
+    fs.invalidate_cache(path)
+    # Stripping the scheme only changes the front of the URL, so found paths map back onto the
+    # URL as written (memory://x/a, not memory:///x/a); the driver's form is the fallback.
+    head = url[: len(url) - len(path)] if url.endswith(path) else None
+
+    def as_url(found: str) -> str:
+        return head + found if head is not None else str(fs.unstrip_protocol(found))
+
+    if glob.has_magic(url):
+        entries = sorted(
+            (found, info)
+            for found, info in fs.glob(path, detail=True).items()
+            if not _hidden(found, path)
+        )
+    else:
+        try:
+            entries = [(path, fs.info(path))]
+        except FileNotFoundError:
+            entries = []
+    if not entries:
+        raise missing_url(url)
+    out: list[tuple[str, Format | None]] = []
+    for found, info in entries:
+        if info["type"] != "directory":
+            out.append((as_url(found), None))
+            continue
+        files, fmt = _url_folder(fs, found)
+        if not files:
+            raise _no_data(as_url(found))
+        out.extend((as_url(f), fmt) for f in files)
+    return out
+
+
+def _shared_depth(folders: Sequence[Sequence[str]]) -> int:
+    """How many leading components the folders share: names are relative to the deepest folder
+    that holds every file (local or URL; no such folder holds both)."""
+    depth = 0
+    for parts in zip(*folders):
+        if len(set(parts)) > 1:
+            break
+        depth += 1
+    return depth
+
+
 def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
     """Expand a DATASET spec into an ordered list of sources.
 
@@ -90,14 +180,23 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
     specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
     if not specs:
         raise DataError("no input given", hint="set input.path in the recipe or pass -i PATH")
-    paths: list[tuple[Path, Format | None]] = []
+    # (path to read and show, absolute form that names are made from, format when known)
+    found: list[tuple[str, str, Format | None]] = []
     sources: list[Source] = []
     run_dir: Path | None = None
     refs: list[str] = []
+
+    def add_local(files: Sequence[Path], fmt: Format | None) -> None:
+        found.extend((str(f), f.resolve().as_posix(), fmt) for f in files)
+
     for item in specs:
         text = str(item)
         if text.startswith("hf://datasets/"):
             sources.append(Source(text, "hf", text.removeprefix("hf://datasets/")))
+            continue
+        text = text.removeprefix("file://")
+        if "://" in text:
+            found.extend((url, url, fmt) for url, fmt in _url_sources(text))
             continue
         matches = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
         if not matches or not any(os.path.exists(m) for m in matches):
@@ -108,7 +207,7 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
                 refs.append(text)
                 files, fmt, rd = _folder_sources(folder)
                 run_dir = run_dir or rd
-                paths.extend((f, fmt) for f in files)
+                add_local(files, fmt)
                 continue
             raise DataError(
                 f"{text}: no such file, folder or registry version",
@@ -119,22 +218,18 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
             if p.is_dir():
                 files, fmt, rd = _folder_sources(p)
                 if not files:
-                    raise DataError(
-                        f"{p}: folder holds no readable data files",
-                        hint="expected Parquet, JSONL, CSV or Arrow files",
-                    )
+                    raise _no_data(str(p))
                 run_dir = run_dir or rd
-                paths.extend((f, fmt) for f in files)
+                add_local(files, fmt)
             else:
-                paths.append((p, None))
-    if paths:
-        root = Path(os.path.commonpath([str(p.resolve().parent) for p, _ in paths]))
-        for p, fmt in paths:
-            found = fmt or detect_format(p.name)
-            if found is None:
-                raise DataError(
-                    f"{p}: unknown file type",
-                    hint="use .parquet, .jsonl(.gz/.zst), .csv, .arrow/.feather, or a folder",
-                )
-            sources.append(Source(str(p), found, p.resolve().relative_to(root).as_posix()))
+                add_local([p], None)
+    root = _shared_depth([absolute.split("/")[:-1] for _, absolute, _ in found])
+    for path, absolute, fmt in found:
+        kind = fmt or detect_format(posixpath.basename(path))
+        if kind is None:
+            raise DataError(
+                f"{path}: unknown file type",
+                hint="use .parquet, .jsonl(.gz/.zst), .csv, .arrow/.feather, or a folder",
+            )
+        sources.append(Source(path, kind, "/".join(absolute.split("/")[root:])))
     return Resolved(sources=sources, run_dir=run_dir, registry_refs=tuple(refs))
