@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +25,7 @@ from curate.io.writer import Compression, ShardWriter
 from curate.stage import StageContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,30 +50,75 @@ def read_files(files: Iterable[Path]) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=10_000)
 
 
-class _Timed:
-    """Wrap an upstream iterator so a global stage's own time can be told from its input's."""
+class Timed(Generic[T]):
+    """Wrap an upstream iterator so a global stage's own time can be told from its input's.
 
-    def __init__(self, it: Iterable[pa.RecordBatch]) -> None:
+    ``total`` adds up ``size`` of every item; with ``keep``, ``items`` lists them.
+    """
+
+    def __init__(self, it: Iterable[T], size: Callable[[T], int], *, keep: bool = False) -> None:
         self.it = iter(it)
+        self.size = size
+        self.keep = keep
+        self.items: list[T] = []
+        self.total = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
-        self.rows = 0
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def __iter__(self) -> Iterator[T]:
         while True:
             start, cpu = time.perf_counter(), time.process_time()
             try:
-                batch = next(self.it)
+                item = next(self.it)
             except StopIteration:
-                self._add(start, cpu)
                 return
-            self._add(start, cpu)
-            self.rows += batch.num_rows
-            yield batch
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.cpu_seconds += time.process_time() - cpu
+            self.total += self.size(item)
+            if self.keep:
+                self.items.append(item)
+            yield item
 
-    def _add(self, start: float, cpu: float) -> None:
-        self.seconds += time.perf_counter() - start
-        self.cpu_seconds += time.process_time() - cpu
+
+class SplitWriter:
+    """Kept rows of a global stage's output to shard files, removed rows to ledger files."""
+
+    def __init__(self, out_prefix: Path, ledger_prefix: Path, label: str, shards: ShardConfig):
+        self.prefixes = (out_prefix, ledger_prefix)
+        self.label = label
+        self.shards = shards
+        self.writers: list[ShardWriter | None] = [None, None]
+        self.counts: Counter[str] = Counter()
+        self.rows_out = 0
+
+    def _write(self, which: int, batch: pa.RecordBatch, max_rows: int) -> None:
+        writer = self.writers[which]
+        if writer is None:
+            writer = self.writers[which] = ShardWriter(
+                self.prefixes[which],
+                batch.schema,
+                max_rows=max_rows,
+                max_bytes=self.shards.bytes,
+                compression=self.shards.compression,
+            )
+        writer.write(batch.cast(writer.schema))
+
+    def write(self, out: pa.RecordBatch) -> None:
+        kept, removed, counts = split_removed(out, self.label)
+        self.counts.update(counts)
+        self.rows_out += kept.num_rows
+        if removed is not None:
+            self._write(1, removed, self.shards.rows * 10)
+        if kept.num_rows:
+            self._write(0, kept, self.shards.rows)
+
+    def close(self) -> tuple[list[Path], list[int], list[Path]]:
+        """(kept files, their row counts, ledger files); no file for what had no rows."""
+        kept, ledger = self.writers
+        files = kept.close() if kept is not None else []
+        rows = list(kept.rows) if kept is not None else []
+        return files, rows, ledger.close() if ledger is not None else []
 
 
 def _clear(folder: Path, prefix: str) -> None:
@@ -108,44 +155,18 @@ def run_global(
     out_dir, ledger_dir = clear_stage_files(step, work, segment, ctx)
     ledger_prefix = f"{step.index:02d}-{step.label}"
     step.stage.setup(ctx)
-    timed = _Timed(upstream)
     res = GlobalOutput()
-    writer: ShardWriter | None = None
-    ledger: ShardWriter | None = None
+    timed = Timed(upstream, lambda batch: batch.num_rows)
+    sink = SplitWriter(out_dir / "global", ledger_dir / ledger_prefix, step.label, shards)
     start, cpu = time.perf_counter(), time.process_time()
     for out in step.stage(timed):
-        kept, removed, counts = split_removed(out, step.label)
-        res.stats.rows_out += kept.num_rows
-        res.stats.removed_by_reason.update(counts)
-        if removed is not None:
-            if ledger is None:
-                ledger = ShardWriter(
-                    ledger_dir / ledger_prefix,
-                    removed.schema,
-                    max_rows=shards.rows * 10,
-                    max_bytes=shards.bytes,
-                    compression=shards.compression,
-                )
-            ledger.write(removed.cast(ledger.schema))
-        if kept.num_rows:
-            if writer is None:
-                writer = ShardWriter(
-                    out_dir / "global",
-                    kept.schema,
-                    max_rows=shards.rows,
-                    max_bytes=shards.bytes,
-                    compression=shards.compression,
-                )
-            writer.write(kept.cast(writer.schema))
+        sink.write(out)
         crash_point("global-batch")
-    res.stats.rows_in = timed.rows
     res.stats.seconds = time.perf_counter() - start - timed.seconds
     # Includes the stage's own worker threads; its Ray tasks' CPU time is on other processes.
     res.stats.cpu_seconds = time.process_time() - cpu - timed.cpu_seconds
-    if writer is not None:
-        res.files = writer.close()
-        res.rows = list(writer.rows)
-    if ledger is not None:
-        res.ledgers = ledger.close()
+    res.files, res.rows, res.ledgers = sink.close()
+    res.stats.rows_in, res.stats.rows_out = timed.total, sink.rows_out
+    res.stats.removed_by_reason.update(sink.counts)
     shutil.rmtree(ctx.workdir, ignore_errors=True)
     return res

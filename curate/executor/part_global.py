@@ -12,23 +12,25 @@ thread pool or a Ray pool, so their output files are the same.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from curate.dedup.partwise import PartApply, PartwiseStage, Pool
 from curate.dedup.spill import Part
-from curate.executor.driver_global import GlobalOutput, ShardConfig, clear_stage_files
+from curate.executor.driver_global import (
+    GlobalOutput,
+    ShardConfig,
+    SplitWriter,
+    Timed,
+    clear_stage_files,
+)
 from curate.executor.plan import Step
-from curate.executor.split import split_removed
 from curate.executor.state import crash_point
 from curate.io.writer import ShardWriter
 from curate.stage import StageContext
@@ -48,36 +50,31 @@ def file_parts(files: Iterable[Path], rows: Iterable[int]) -> list[Part]:
 def write_parts(
     batches: Iterable[pa.RecordBatch], folder: Path, shards: ShardConfig
 ) -> Iterator[Part]:
-    """Write a stream as ``input-NNNNN.parquet`` parts; yield each part once it is complete."""
-    folder.mkdir(parents=True, exist_ok=True)
-    writer: pq.ParquetWriter | None = None
-    tmp = final = folder
-    rows = size = start = 0
-    compression = None if shards.compression == "none" else shards.compression
-    index = 0
+    """Write a stream as ``input-NNN.parquet`` parts; yield each part once it is complete."""
+    writer: ShardWriter | None = None
+    parts: list[Part] = []
     for batch in batches:
-        offset = 0
-        while offset < batch.num_rows:
-            if writer is None:
-                final = folder / f"input-{index:05d}.parquet"
-                tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-                writer = pq.ParquetWriter(tmp, batch.schema, compression=compression)
-                rows = size = 0
-            piece = batch.slice(offset, min(batch.num_rows - offset, shards.rows - rows))
-            writer.write_batch(piece)
-            offset += piece.num_rows
-            rows += piece.num_rows
-            size += piece.nbytes
-            if rows >= shards.rows or size >= shards.bytes:
-                writer.close()
-                os.replace(tmp, final)
-                writer = None
-                yield Part(index=index, path=final, start=start, rows=rows)
-                index, start = index + 1, start + rows
+        if writer is None:
+            writer = ShardWriter(
+                folder / "input",
+                batch.schema,
+                max_rows=shards.rows,
+                max_bytes=shards.bytes,
+                compression=shards.compression,
+            )
+        writer.write(batch)
+        yield from _new_parts(writer, parts, writer.finished)
     if writer is not None:
         writer.close()
-        os.replace(tmp, final)
-        yield Part(index=index, path=final, start=start, rows=rows)
+        yield from _new_parts(writer, parts, len(writer.paths))
+
+
+def _new_parts(writer: ShardWriter, parts: list[Part], upto: int) -> Iterator[Part]:
+    """Parts for the files of ``writer`` from ``len(parts)`` to ``upto - 1``, added to ``parts``."""
+    for i in range(len(parts), upto):
+        start = parts[-1].start + parts[-1].rows if parts else 0
+        parts.append(Part(index=i, path=writer.paths[i], start=start, rows=writer.rows[i]))
+        yield parts[-1]
 
 
 @dataclass
@@ -97,60 +94,12 @@ def write_part(
     shards: ShardConfig,
 ) -> PartOutput:
     """Apply the stage's decision to one part; write its kept rows and its ledger rows."""
-    writer: ShardWriter | None = None
-    ledger: ShardWriter | None = None
-    counts: Counter[str] = Counter()
+    sink = SplitWriter(Path(out_prefix), Path(ledger_prefix), label, shards)
     for out in apply(part):
-        kept, removed, found = split_removed(out, label)
-        counts.update(found)
-        if removed is not None:
-            if ledger is None:
-                ledger = ShardWriter(
-                    Path(ledger_prefix),
-                    removed.schema,
-                    max_rows=shards.rows * 10,
-                    max_bytes=shards.bytes,
-                    compression=shards.compression,
-                )
-            ledger.write(removed.cast(ledger.schema))
-        if kept.num_rows:
-            if writer is None:
-                writer = ShardWriter(
-                    Path(out_prefix),
-                    kept.schema,
-                    max_rows=shards.rows,
-                    max_bytes=shards.bytes,
-                    compression=shards.compression,
-                )
-            writer.write(kept.cast(writer.schema))
+        sink.write(out)
         crash_point("global-batch")
-    res = PartOutput(removed_by_reason=dict(counts))
-    if writer is not None:
-        res.files = [str(p) for p in writer.close()]
-        res.rows = list(writer.rows)
-    if ledger is not None:
-        res.ledgers = [str(p) for p in ledger.close()]
-    return res
-
-
-class _Timed:
-    """Parts as they arrive, with the time spent producing them (reading the input)."""
-
-    def __init__(self, parts: Iterable[Part]) -> None:
-        self.it = iter(parts)
-        self.parts: list[Part] = []
-        self.seconds = self.cpu_seconds = 0.0
-
-    def __iter__(self) -> Iterator[Part]:
-        while True:
-            start, cpu = time.perf_counter(), time.process_time()
-            part = next(self.it, None)
-            self.seconds += time.perf_counter() - start
-            self.cpu_seconds += time.process_time() - cpu
-            if part is None:
-                return
-            self.parts.append(part)
-            yield part
+    files, rows, ledgers = sink.close()
+    return PartOutput([str(f) for f in files], rows, [str(f) for f in ledgers], dict(sink.counts))
 
 
 def run_partwise(
@@ -170,9 +119,9 @@ def run_partwise(
     out_dir, ledger_dir = clear_stage_files(step, work, segment, ctx)
     stage.setup(ctx)
     start, cpu = time.perf_counter(), time.process_time()
-    timed = _Timed(parts)
+    timed = Timed(parts, lambda part: part.rows, keep=True)
     apply = stage.prepare(timed, pool, ctx.workdir)
-    for part in timed.parts:
+    for part in timed.items:
         pool.submit(
             write_part,
             apply.narrow(part),
@@ -184,7 +133,7 @@ def run_partwise(
         )
     outputs: list[PartOutput] = pool.results()
     res = GlobalOutput()
-    res.stats.rows_in = sum(p.rows for p in timed.parts)
+    res.stats.rows_in = timed.total
     for out in outputs:
         res.files.extend(Path(f) for f in out.files)
         res.rows.extend(out.rows)

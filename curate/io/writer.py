@@ -82,6 +82,11 @@ class ShardWriter:
             if self._rows >= self.max_rows or self._bytes >= self.max_bytes:
                 self._finish()
 
+    @property
+    def finished(self) -> int:
+        """How many of :attr:`paths` are complete under their final names."""
+        return len(self.paths) - (self._writer is not None)
+
     def close(self) -> list[Path]:
         """Finish the current file; with no rows at all, write one empty file with the schema."""
         if not self.paths:
