@@ -19,10 +19,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
-class PartPool:
+class ClosingPool:
+    """A pool used as a context manager: leaving the block cancels what is still pending."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class PartPool(ClosingPool):
     """Runs ``fn(*args)`` tasks inline (one worker) or on a thread pool."""
 
     def __init__(self, workers: int) -> None:
@@ -55,14 +76,3 @@ class PartPool:
                 f.cancel()
             self._executor.shutdown(wait=True)
             self._executor = None
-
-    def __enter__(self) -> PartPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

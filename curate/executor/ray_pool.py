@@ -14,15 +14,16 @@ The Ray executor offers it to global stages as ``StageContext.extra["part_pool"]
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
+
+from curate.dedup.pool import ClosingPool
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-class RayPartPool:
+class RayPartPool(ClosingPool):
     """Runs ``fn(*args)`` tasks as Ray tasks of one CPU each; results in submission order."""
 
     def __init__(self, workers: int) -> None:
@@ -57,14 +58,3 @@ class RayPartPool:
         for ref in self._refs:
             ray.cancel(ref)
         self._refs = []
-
-    def __enter__(self) -> RayPartPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
