@@ -1,8 +1,9 @@
 """Running a plan's segments over shards, recording progress so an interrupted run can resume.
 
-Executors differ only in where a shard's map stages run (a :class:`ShardBackend`); the order
-of work, the file layout and the progress markers are the same for all of them, so their
-outputs are identical and either can finish a run the other started.
+Executors differ only in where a shard's map stages and a global stage's tasks run (a
+:class:`ShardBackend` and the pool it offers); the order of work, the file layout and the
+progress markers are the same for all of them, so their outputs are identical and either can
+finish a run the other started.
 
 Units of work and their markers (see :mod:`curate.executor.state`):
 
