@@ -1,9 +1,9 @@
 """``dedup.exact``: remove documents identical to an earlier one after normalisation.
 
-The input streams to Parquet parts; workers hash each part's normalised texts (128-bit xxh3,
-24 bytes per document with its index) into files sorted by hash. Hash ranges are then grouped
-one at a time with Polars, so memory follows ``memory_limit_mb``, not the corpus, and only the
-duplicates' decisions are held while the parts stream back in input order.
+Pool tasks hash each Parquet part's normalised texts (128-bit xxh3, 24 bytes per document with
+its index) into files sorted by hash, then group one hash range each with Polars, so memory
+follows ``memory_limit_mb``, not the corpus; only the duplicates' decisions are held, and each
+part's rows are then marked on their own (see :mod:`curate.dedup.partwise`).
 """
 
 from __future__ import annotations

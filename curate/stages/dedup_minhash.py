@@ -1,14 +1,15 @@
 """``dedup.minhash``: near-duplicate removal with MinHash LSH, clusters by union-find.
 
-Three passes over the data, in bounded memory:
+Three phases over Parquet parts of the input (see :mod:`curate.dedup.partwise`), in bounded
+memory:
 
-1. the input streams to Parquet parts in the stage's workdir; each finished part is signed on
-   a worker process (shingles, MinHash signature, LSH band keys, all spilled to Parquet);
-2. band keys are grouped with Polars, slice by slice; documents sharing a band become candidate
-   edges, optionally verified by the estimated Jaccard of their full signatures, and union-find
-   joins them into clusters, each keeping one document;
-3. the parts stream back in input order with ``dup_cluster``, ``dup_cluster_size`` and the
-   removed rows marked.
+1. each part is signed by a pool task (shingles, MinHash signature, LSH band keys, all written
+   to Parquet next to it);
+2. band keys are grouped with Polars, one pool task per band (or key range of a band);
+   documents sharing a band become candidate edges, optionally verified by the estimated
+   Jaccard of their full signatures, and union-find joins them into clusters, each keeping one
+   document;
+3. each part's rows get ``dup_cluster``, ``dup_cluster_size`` and the removed rows marked.
 
 See docs/dedup.md for the parameters, the S-curve and the memory per document.
 """

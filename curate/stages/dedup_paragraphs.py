@@ -2,7 +2,7 @@
 
 Cookie banners, navigation, share buttons and licence blocks repeat across many documents of a
 crawl; CCNet and Dolma remove them paragraph by paragraph. Workers hash every normalised
-paragraph of each spilled part to 64 bits; distinct (hash, document) pairs are counted one hash
+paragraph of each Parquet part to 64 bits; distinct (hash, document) pairs are counted one hash
 range at a time with Polars, and a paragraph found in more than ``max_occurrences`` documents is
 removed from every document that has it. A document left with no text is removed and recorded
 in the ledger; the others keep their remaining paragraphs, joined by a blank line (a newline for
