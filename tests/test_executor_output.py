@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -56,3 +57,20 @@ def test_url_output_is_uploaded_complete(tmp_path: Path) -> None:
     # The local staging folder (in the cache) is gone once the upload is complete.
     staging = Path(os.environ["CURATE_CACHE"]) / "staging"
     assert staging.is_dir() and not any(staging.iterdir())
+
+
+def test_missing_driver_for_the_output_fails_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not hours later at the upload: nothing is read or written first."""
+    from fsspec.registry import _registry
+
+    from curate.errors import MissingDependencyError
+
+    monkeypatch.delitem(_registry, "s3", raising=False)
+    monkeypatch.setitem(sys.modules, "s3fs", None)
+    monkeypatch.setenv("CURATE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(MissingDependencyError) as err:
+        run_recipe(parse_recipe(_recipe(tmp_path)), output="s3://bucket/out")
+    assert err.value.hint == "pip install s3fs"
+    assert not (tmp_path / "cache" / "staging").exists()

@@ -20,7 +20,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from curate.errors import MissingDependencyError
+from curate.io.urls import url_fs
 
 #: The report goes last: its presence means the rest was uploaded.
 LAST = "curate/run.json"
@@ -31,31 +31,25 @@ def _cache() -> Path:
 
 
 def output_location(spec: str | Path) -> tuple[Path, str | None]:
-    """The local folder a run writes to, and the URL to upload it to (None when local)."""
+    """The local folder a run writes to, and the URL to upload it to (None when local).
+
+    A URL whose file system driver is missing raises
+    :class:`~curate.errors.MissingDependencyError` naming the package to install.
+    """
     text = str(spec)
     if text.startswith("file://"):
         return Path(text.removeprefix("file://")), None
     if "://" not in text:
         return Path(text), None
+    # Fail before the run rather than at the upload, hours later, when the driver is missing.
+    url_fs(text)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return _cache() / "staging" / digest, text
 
 
 def upload(local: Path, url: str) -> None:
     """Copy the finished run folder ``local`` to ``url``, replacing its data and ledger."""
-    try:
-        import fsspec
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"{url}: writing to a URL needs fsspec", hint="pip install fsspec and its driver"
-        ) from exc
-    try:
-        fs, root = fsspec.core.url_to_fs(url)
-    except (ImportError, ValueError) as exc:
-        raise MissingDependencyError(
-            f"{url}: no file system driver for this URL ({exc})",
-            hint="install the fsspec driver for it, e.g. pip install s3fs or gcsfs",
-        ) from exc
+    fs, root = url_fs(url)
     root = root.rstrip("/")
     for stale in ("data", "curate/removed", "curate/audit"):
         if fs.exists(f"{root}/{stale}"):
