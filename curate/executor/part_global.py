@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,29 +76,24 @@ def _new_parts(writer: ShardWriter, parts: list[Part], upto: int) -> Iterator[Pa
         yield parts[-1]
 
 
-@dataclass
-class PartOutput:
-    files: list[str] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)
-    ledgers: list[str] = field(default_factory=list)
-    removed_by_reason: dict[str, int] = field(default_factory=dict)
-
-
 def write_part(
     apply: PartApply,
     part: Part,
-    out_prefix: str,
-    ledger_prefix: str,
+    out_prefix: Path,
+    ledger_prefix: Path,
     label: str,
     shards: ShardConfig,
-) -> PartOutput:
+) -> GlobalOutput:
     """Apply the stage's decision to one part; write its kept rows and its ledger rows."""
-    sink = SplitWriter(Path(out_prefix), Path(ledger_prefix), label, shards)
+    sink = SplitWriter(out_prefix, ledger_prefix, label, shards)
     for out in apply(part):
         sink.write(out)
         crash_point("global-batch")
-    files, rows, ledgers = sink.close()
-    return PartOutput([str(f) for f in files], rows, [str(f) for f in ledgers], dict(sink.counts))
+    res = GlobalOutput()
+    res.files, res.rows, res.ledgers = sink.close()
+    res.stats.rows_in, res.stats.rows_out = part.rows, sink.rows_out
+    res.stats.removed_by_reason.update(sink.counts)
+    return res
 
 
 def run_partwise(
@@ -126,20 +120,17 @@ def run_partwise(
             write_part,
             apply.narrow(part),
             part,
-            str(out_dir / f"global-{part.index:05d}"),
-            str(ledger_dir / f"{step.index:02d}-{step.label}-{part.index:05d}"),
+            out_dir / f"global-{part.index:05d}",
+            ledger_dir / f"{step.index:02d}-{step.label}-{part.index:05d}",
             step.label,
             shards,
         )
-    outputs: list[PartOutput] = pool.results()
     res = GlobalOutput()
-    res.stats.rows_in = timed.total
-    for out in outputs:
-        res.files.extend(Path(f) for f in out.files)
+    for out in pool.results():
+        res.files.extend(out.files)
         res.rows.extend(out.rows)
-        res.ledgers.extend(Path(f) for f in out.ledgers)
-        res.stats.rows_out += sum(out.rows)
-        res.stats.removed_by_reason.update(out.removed_by_reason)
+        res.ledgers.extend(out.ledgers)
+        res.stats.add(out.stats)
     res.stats.seconds = time.perf_counter() - start - timed.seconds
     # The stage's threads count; its Ray tasks' CPU time is on other processes.
     res.stats.cpu_seconds = time.process_time() - cpu - timed.cpu_seconds

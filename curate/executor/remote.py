@@ -20,7 +20,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from curate.io.urls import url_fs
+from curate.io.urls import is_url, url_fs
 
 #: The report goes last: its presence means the rest was uploaded.
 LAST = "curate/run.json"
@@ -39,7 +39,7 @@ def output_location(spec: str | Path) -> tuple[Path, str | None]:
     text = str(spec)
     if text.startswith("file://"):
         return Path(text.removeprefix("file://")), None
-    if "://" not in text:
+    if not is_url(text):
         return Path(text), None
     # Fail before the run rather than at the upload, hours later, when the driver is missing.
     url_fs(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 from curate import schema
 from curate.io.reader import id_hashes
 from curate.io.sources import Source
-from curate.io.urls import file_identity
 
 LIBRARIES = (
     "pyarrow",
@@ -47,15 +46,20 @@ def versions(models: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def fingerprint(sources: Sequence[Source]) -> dict[str, Any]:
-    """Paths, sizes and digests of the input, and one fingerprint over all of them."""
+def fingerprint(
+    sources: Sequence[Source], identities: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Paths, sizes and digests of the input, and one fingerprint over all of them.
+
+    ``identities`` are the sources' :func:`~curate.io.urls.file_identity` records, as the run
+    key holds them, so no input file is read twice.
+    """
     files = []
     overall = hashlib.sha256()
-    for s in sources:
+    for s, ident in zip(sources, identities, strict=True):
         if s.format == "hf":
             entry: dict[str, Any] = {"path": s.path, "name": s.name}
         else:
-            ident = file_identity(s.path)
             entry = {
                 "path": s.path,
                 "name": s.name,

@@ -117,6 +117,7 @@ def run_recipe(
         state.created,
         time.perf_counter() - started,
         limit,
+        key["input"],
     )
     crash_point("before-report")
     write_json_atomic(out / "curate" / "run.json", report)
@@ -142,6 +143,7 @@ def _report(
     created: str,
     seconds: float,
     limit: int | None,
+    identities: list[dict[str, Any]],
 ) -> dict[str, Any]:
     models: dict[str, str] = {}
     for step in steps:
@@ -153,7 +155,7 @@ def _report(
             {"use": step.stage.name, "label": step.label, "params": step.stage.params(), **st}
         )
     rows_out = sum(res.rows)
-    inp = fingerprint(resolved.sources)
+    inp = fingerprint(resolved.sources, identities)
     inp["registry_refs"] = list(resolved.registry_refs)
     inp["unreadable"] = unreadable
     return {

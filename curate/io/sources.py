@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import DataError
-from curate.io.urls import missing_url, url_fs
+from curate.io.urls import is_url, missing_url, url_fs
 
 Format = Literal["parquet", "jsonl", "csv", "arrow", "arrow-stream", "hf"]
 
@@ -195,7 +195,7 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
             sources.append(Source(text, "hf", text.removeprefix("hf://datasets/")))
             continue
         text = text.removeprefix("file://")
-        if "://" in text:
+        if is_url(text):
             found.extend((url, url, fmt) for url, fmt in _url_sources(text))
             continue
         matches = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
