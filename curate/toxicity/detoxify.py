@@ -89,7 +89,7 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     torch = import_torch()
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
         raise DataError(
             f"{path}: not a checkpoint that can be read safely ({str(exc).splitlines()[0]})",
             hint="use an official Detoxify checkpoint; files that need code execution to "
