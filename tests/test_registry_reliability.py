@@ -78,19 +78,33 @@ def test_concurrent_publishers_leave_a_consistent_catalog(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("where", ["staging", "commit"])
-def test_a_crash_mid_publish_leaves_no_visible_version(tmp_path: Path, where: str) -> None:
+def test_a_crash_while_staging_leaves_no_visible_version(tmp_path: Path) -> None:
     root = str(Registry().root)
     run = make_run(tmp_path / "run", n=10)
-    proc = _spawn(_publish_and_die, root, str(run), "web", where)
+    proc = _spawn(_publish_and_die, root, str(run), "web", "staging")
     proc.join(120)
     assert proc.exitcode == 3
     with pytest.raises(DataError, match="no such dataset version"):
         registry.resolve("web")
     assert Registry().latest_all() == []
     published = registry.publish(run, "web")  # the registry is still usable, and clean
-    assert published.ref == "web@1.0.0"
+    assert (published.ref, published.created) == ("web@1.0.0", True)
     assert Registry().verify("web") == []
+
+
+@pytest.mark.slow
+def test_a_crash_after_the_folder_moved_in_leaves_a_complete_version(tmp_path: Path) -> None:
+    """Killed between moving the folder into place and recording it: the folder is the truth,
+    so the next open records it, and republishing finds it instead of overwriting it."""
+    root = str(Registry().root)
+    run = make_run(tmp_path / "run", n=10)
+    proc = _spawn(_publish_and_die, root, str(run), "web", "commit")
+    proc.join(120)
+    assert proc.exitcode == 3
+    assert [e.ref for e in Registry().latest_all()] == ["web@1.0.0"]
+    assert Registry().verify("web@1.0.0") == []
+    published = registry.publish(run, "web")
+    assert (published.ref, published.created) == ("web@1.0.0", False)
 
 
 def test_failed_commit_removes_the_moved_folder(

@@ -17,6 +17,11 @@ import click
     help="Registry folder (default: $CURATE_REGISTRY or ~/.local/share/curate/registry).",
 )
 @click.option("--no-ledger", is_flag=True, help="Leave the removal ledger (curate/removed/) out.")
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Publish a run made with --limit (its run report says partial); refused otherwise.",
+)
 @click.option("--hub", "hub_repo", metavar="ORG/NAME", help="Also push to this Hub dataset repo.")
 @click.option("--revision", metavar="TAG", help="Hub tag for the version (default: vX.Y.Z).")
 def publish(
@@ -25,6 +30,7 @@ def publish(
     version: str | None,
     registry: Path | None,
     no_ledger: bool,
+    allow_partial: bool,
     hub_repo: str | None,
     revision: str | None,
 ) -> None:
@@ -43,7 +49,14 @@ def publish(
     if revision and not hub_repo:
         raise click.UsageError("--revision tags the Hub copy; it needs --hub ORG/NAME")
     api = ready(hub_repo) if hub_repo else None  # fail before publishing or uploading anything
-    result = publish(dataset, name, version=version, registry=registry, ledger=not no_ledger)
+    result = publish(
+        dataset,
+        name,
+        version=version,
+        registry=registry,
+        ledger=not no_ledger,
+        allow_partial=allow_partial,
+    )
     click.echo(result.ref)
     if not result.created:
         click.echo(f"{result.ref} already holds this content; nothing new was published", err=True)

@@ -201,7 +201,7 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
         matches = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
         if not matches or not any(os.path.exists(m) for m in matches):
             if not glob.has_magic(text) and _REGISTRY_REF.match(text):
-                from curate.registry import resolve as resolve_ref
+                from curate.registry import resolve_verified as resolve_ref
 
                 folder = resolve_ref(text)
                 refs.append(text)

@@ -15,7 +15,7 @@ import os
 import uuid
 from pathlib import Path
 
-from curate.errors import DataError
+from curate.errors import CheckFailed, DataError
 from curate.registry.core import Registry, default_root
 from curate.registry.load import load
 from curate.registry.names import Ref, Version, check_name
@@ -33,6 +33,7 @@ __all__ = [
     "load",
     "publish",
     "resolve",
+    "resolve_verified",
 ]
 
 #: Rows per Parquet shard when a DATASET that is not a folder is written out for publishing.
@@ -49,6 +50,41 @@ def resolve(ref: str) -> Path:
         return registry.path(ref).resolve()
     finally:
         registry.close()
+
+
+def resolve_verified(ref: str, *, registry: Path | str | None = None) -> Path:
+    """Like :func:`resolve`, after recomputing every checksum of the version.
+
+    This is how a recipe's ``input.path: NAME@X.Y.Z`` reads the registry: a changed, missing or
+    added file raises :class:`~curate.errors.CheckFailed` naming it.
+    """
+    reg = Registry(registry)
+    try:
+        entry = reg.entry(ref)
+        verified(reg, entry.ref)
+        return reg.path(entry.ref).resolve()
+    finally:
+        reg.close()
+
+
+def verified(reg: Registry, ref: str) -> None:
+    """Raise :class:`~curate.errors.CheckFailed` unless every file of ``ref`` matches."""
+    problems = reg.verify(ref)
+    if problems:
+        raise CheckFailed(
+            f"{ref}: {len(problems)} file(s) fail verification: {problems[0]}",
+            hint="the version was modified after publishing; restore the files "
+            "(`curate registry verify` lists every problem) or publish the data again",
+        )
+
+
+def _version_of_folder(reg: Registry, path: Path) -> str | None:
+    """``NAME@X.Y.Z`` when ``path`` is a version folder of this registry."""
+    try:
+        rel = path.resolve().relative_to(reg.datasets.resolve())
+    except ValueError:
+        return None
+    return f"{rel.parts[0]}@{rel.parts[1]}" if len(rel.parts) == 2 else None
 
 
 def is_dataset_folder(path: Path) -> bool:
@@ -101,27 +137,41 @@ def publish(
     version: str | None = None,
     registry: Path | str | None = None,
     ledger: bool = True,
+    allow_partial: bool = False,
 ) -> Published:
     """Publish DATASET as ``name`` and return the version (existing if content is identical).
 
     DATASET is a ``curate run`` output folder, a registry ref, or any other DATASET form (which
-    is first written out as Parquet shards).
+    is first written out as Parquet shards). A registry version (by ref or by folder) is
+    verified first, so a tampered version cannot be promoted or republished. A partial run
+    (``--limit``) is refused unless ``allow_partial``.
     """
     import shutil
 
     check_name(name)
     reg = Registry(registry)
+
+    def into(source: Path) -> Published:
+        return reg.publish(
+            source, name, version=version, ledger=ledger, allow_partial=allow_partial
+        )
+
     try:
         path = Path(dataset)
         if is_dataset_folder(path):
-            return reg.publish(path, name, version=version, ledger=ledger)
+            own = _version_of_folder(reg, path)
+            if own is not None:
+                verified(reg, own)
+            return into(path)
         ref = _registry_ref(reg, str(dataset)) if not path.exists() else None
         if ref is not None:  # promote or rename an existing version
-            return reg.publish(reg.path(ref), name, version=version, ledger=ledger)
+            entry = reg.entry(ref)
+            verified(reg, entry.ref)
+            return into(reg.path(ref))
         scratch = reg.root / "tmp" / f"source-{uuid.uuid4().hex}"
         try:
             materialize(os.fspath(dataset), scratch)
-            return reg.publish(scratch, name, version=version, ledger=ledger)
+            return into(scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     finally:

@@ -1,23 +1,31 @@
-"""The registry's SQLite catalog: which versions exist, and what each holds.
+"""The registry's SQLite catalog: an index of which versions exist, and what each holds.
 
-A version is visible only once its row is committed here; its folder is moved into place in
-the same write transaction, so a crash leaves either a complete version or none. Writers take
+The version folders are the truth: a missing, corrupt or stale catalog is rebuilt from their
+manifests (:mod:`curate.registry.rebuild`), and a publish never replaces an existing folder.
+A version's folder is moved into place, complete, inside the write transaction that records
+it, so a crash leaves either a complete version or none. Writers take
 SQLite's write lock (``BEGIN IMMEDIATE``) for the short decide-rename-insert step, which
 serialises concurrent publishers across processes; readers are never blocked for long.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from curate.errors import DataError
 from curate.registry.names import Version
+
+log = logging.getLogger(__name__)
 
 #: Bumped whenever the tables change; :func:`_migrate` brings older catalogs up to date.
 SCHEMA_VERSION = 1
@@ -101,8 +109,36 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     # Versions older than SCHEMA_VERSION would be upgraded here, one step at a time.
 
 
+def open_catalog(path: Path) -> Catalog:
+    """Open the catalog; a corrupt or truncated file is moved aside and a new one started.
+
+    The catalog only indexes the version folders, so the caller rebuilds it from them
+    (:func:`curate.registry.rebuild.sync`). Lock timeouts and I/O errors are not corruption
+    and are raised as they are.
+    """
+    try:
+        return Catalog(path)
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{uuid.uuid4().hex[:6]}")
+        with contextlib.suppress(FileNotFoundError):  # another process moved it first
+            path.rename(aside)
+        for suffix in ("-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        log.warning("%s is not a readable catalog (%s); moved to %s, rebuilding", path, exc, aside)
+        try:
+            return Catalog(path)
+        except sqlite3.DatabaseError as again:
+            raise DataError(
+                f"{path}: the registry catalog cannot be read or rebuilt: {again}",
+                hint=f"check the disk and permissions of {path.parent}",
+            ) from again
+
+
 class Catalog:
-    """Access to ``REGISTRY/catalog.sqlite``."""
+    """Access to ``REGISTRY/catalog.sqlite``, an index of the version folders."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -176,11 +212,16 @@ class Catalog:
     def names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT name FROM versions ORDER BY name")]
 
-    def insert(self, entry: Entry) -> None:
+    def known(self) -> set[tuple[str, str]]:
+        """Every recorded (name, version) pair."""
+        return {(r[0], r[1]) for r in self.conn.execute("SELECT name, version FROM versions")}
+
+    def insert(self, entry: Entry, *, if_absent: bool = False) -> None:
         """Record a version; call inside :meth:`write`."""
         v = entry.version
+        verb = "INSERT OR IGNORE" if if_absent else "INSERT"
         self.conn.execute(
-            "INSERT INTO versions (name, version, major, minor, patch, content_id, data_id, "
+            f"{verb} INTO versions (name, version, major, minor, patch, content_id, data_id, "
             "schema_id, manifest_sha256, rows, size, license, pretty_name, created, parents) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

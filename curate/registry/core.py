@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from curate.errors import DataError
-from curate.registry.catalog import Catalog, Entry
+from curate.registry.catalog import Catalog, Entry, open_catalog
 from curate.registry.manifest import MANIFEST
 from curate.registry.names import Ref
 from curate.registry.publish import Published, publish_folder
+from curate.registry.rebuild import missing, sync
 from curate.registry.store import BlobStore, sha256_file
 
 
@@ -48,9 +49,18 @@ class Registry:
 
     @property
     def catalog(self) -> Catalog:
+        """The catalog, brought up to date with the version folders on first use."""
         if self._catalog is None:
-            self._catalog = Catalog(self.root / "catalog.sqlite")
+            catalog = open_catalog(self.root / "catalog.sqlite")
+            if missing(catalog, self.datasets):
+                with catalog.write():
+                    sync(catalog, self.datasets)
+            self._catalog = catalog
         return self._catalog
+
+    @property
+    def datasets(self) -> Path:
+        return self.root / "datasets"
 
     def close(self) -> None:
         if self._catalog is not None:
@@ -102,7 +112,13 @@ class Registry:
         return self.catalog.latest_all()
 
     def publish(
-        self, source: Path, name: str, *, version: str | None = None, ledger: bool = True
+        self,
+        source: Path,
+        name: str,
+        *,
+        version: str | None = None,
+        ledger: bool = True,
+        allow_partial: bool = False,
     ) -> Published:
         """Publish a dataset folder; identical content returns the existing version."""
         return publish_folder(
@@ -113,6 +129,7 @@ class Registry:
             registry_root=self.root,
             version=version,
             ledger=ledger,
+            allow_partial=allow_partial,
         )
 
     def verify(self, ref: str | Ref, *, only: set[str] | None = None) -> list[str]:

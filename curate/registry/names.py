@@ -13,6 +13,9 @@ from curate.errors import DataError
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
 VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
 
+#: The largest value of one version part: nine digits, which :data:`VERSION` accepts back.
+MAX_PART = 999_999_999
+
 Bump = Literal["major", "minor", "patch"]
 
 
@@ -41,6 +44,20 @@ class Version:
         return cls(int(match[1]), int(match[2]), int(match[3]))
 
     def bump(self, part: Bump) -> Version:
+        """The next version; a part already at :data:`MAX_PART` cannot grow and is refused.
+
+        >>> try:
+        ...     Version(999999999, 1, 0).bump("major")
+        ... except DataError as exc:
+        ...     print(exc.message)
+        cannot bump the major part of 999999999.1.0: 999999999 is the largest version part
+        """
+        current = {"major": self.major, "minor": self.minor, "patch": self.patch}[part]
+        if current >= MAX_PART:
+            raise DataError(
+                f"cannot bump the {part} part of {self}: {MAX_PART} is the largest version part",
+                hint="publish under a new name, or pick a free version with --version",
+            )
         if part == "major":
             return Version(self.major + 1, 0, 0)
         if part == "minor":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 import uuid
@@ -36,7 +37,8 @@ from curate.registry.manifest import (
     split_of,
 )
 from curate.registry.names import Version, check_name
-from curate.registry.store import BlobStore, sha256_file
+from curate.registry.rebuild import sync
+from curate.registry.store import BlobStore, read_only_mode, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +75,48 @@ def sweep(tmp: Path) -> None:
             log.debug("could not remove stale %s: %s", item, exc)
 
 
+def inside(source: Path, files: list[Path]) -> None:
+    """Refuse files that are, or sit under, symbolic links leading out of ``source``."""
+    root = source.resolve()
+    for path in files:
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            raise DataError(
+                f"{path}: a symbolic link to {real}, outside the folder being published",
+                hint="copy the file into the folder (or remove the link); links that leave the "
+                "folder are never followed into the registry",
+            )
+
+
+def check_complete(source: Path, *, allow_partial: bool) -> None:
+    """Refuse a ``--limit`` run (``"partial": true`` in its run report) unless allowed."""
+    run = _read_json(source / "curate" / "run.json")
+    if run.get("partial") is True and not allow_partial:
+        raise DataError(
+            f"{source / 'curate' / 'run.json'}: the run is partial (it ran with --limit), so "
+            "the folder holds only part of the recipe's output",
+            hint="run the recipe without --limit, or publish anyway with --allow-partial",
+        )
+
+
+def publisher() -> dict[str, str]:
+    """Who publishes: login name, host and curate version (recorded in every manifest)."""
+    import getpass
+    import socket
+
+    import curate
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container with an unnamed uid)
+        user = f"uid-{os.getuid()}"
+    return {"user": user, "host": socket.gethostname(), "curate_version": curate.__version__}
+
+
 def stage(store: BlobStore, source: Path, staging: Path, *, ledger: bool) -> Content:
     """Copy a dataset folder's files into the blob store and link them into ``staging``."""
     files = source_files(source, ledger=ledger)
+    inside(source, files)
     data = [f for f in files if f.parent == source / "data"]
     if not data:
         raise DataError(
@@ -94,7 +135,13 @@ def stage(store: BlobStore, source: Path, staging: Path, *, ledger: bool) -> Con
 
 
 def _manifest(
-    *, name: str, version: Version, content: Content, staging: Path, registry_root: Path
+    *,
+    name: str,
+    version: Version,
+    content: Content,
+    staging: Path,
+    registry_root: Path,
+    card: dict[str, str | None],
 ) -> dict[str, Any]:
     run = _read_json(staging / "curate" / "run.json")
     audit = _read_json(staging / "curate" / "audit" / "audit.json")
@@ -114,6 +161,8 @@ def _manifest(
         "version": str(version),
         "ref": f"{name}@{version}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "published_by": publisher(),
+        "card": card,
         "content_id": content.content_id,
         "data_id": content.data_id,
         "schema_id": content.schema_id,
@@ -134,6 +183,14 @@ def _manifest(
     }
 
 
+def seal(staging: Path) -> None:
+    """Make the card and manifest read-only like the blobs, with the umask's read bits."""
+    mode = read_only_mode()
+    for name in ("README.md", "croissant.json", MANIFEST):
+        if (staging / name).is_file():
+            (staging / name).chmod(mode)
+
+
 def commit(
     catalog: Catalog,
     *,
@@ -147,7 +204,9 @@ def commit(
     from curate.card import options_for, write_card
     from curate.card.facts import gather
 
+    datasets = registry_root / "datasets"
     with catalog.write():
+        sync(catalog, datasets, name=name)
         same = catalog.by_content(name, content.content_id)
         if same is not None and (version is None or version == same.version):
             return Published(same.ref, registry_root / "datasets" / name / str(same.version), False)
@@ -164,20 +223,26 @@ def commit(
         else:
             version = latest.version.bump(change(latest.schema_id, latest.data_id, content))
         ref = f"{name}@{version}"
+        final = datasets / name / str(version)
+        if final.exists():  # sync() recorded every readable folder, so this one is damaged
+            raise DataError(
+                f"{ref}: {final} exists but is not a readable version; it is never replaced",
+                hint="restore the folder or move it out of the registry, or pick another "
+                "version with --version",
+            )
         known = {f.path: f.sha256 for f in content.files}
         write_card(staging, ref=ref, version=str(version), checksums=known)
+        options = options_for(gather(staging))
         manifest = _manifest(
             name=name,
             version=version,
             content=content,
             staging=staging,
             registry_root=registry_root,
+            card={"license": options.license, "pretty_name": options.pretty_name},
         )
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        options = options_for(gather(staging))
-        final = registry_root / "datasets" / name / str(version)
-        if final.exists():  # left by a publish that crashed before its commit
-            shutil.rmtree(final)
+        seal(staging)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
         try:
@@ -213,10 +278,12 @@ def publish_folder(
     registry_root: Path,
     version: str | None = None,
     ledger: bool = True,
+    allow_partial: bool = False,
 ) -> Published:
     """Publish a dataset folder (``curate run`` layout) as ``name``."""
     check_name(name)
     wanted = Version.parse(version) if version else None
+    check_complete(source, allow_partial=allow_partial)
     sweep(store.tmp)
     staging = store.tmp / f"version-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)

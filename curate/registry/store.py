@@ -10,8 +10,7 @@ import hashlib
 import logging
 import os
 import shutil
-import stat
-import tempfile
+import uuid
 from pathlib import Path
 
 from curate.errors import DataError
@@ -30,6 +29,27 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_only_mode() -> int:
+    """Read permission as the process umask allows it, write permission for nobody."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o444 & ~mask
+
+
+def _copy_hashing(source: Path, target: Path) -> tuple[str, int]:
+    """Copy ``source`` to a new file ``target`` (mode from the umask); return its sha256, size."""
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, target.open("xb") as dst:
+        while block := src.read(_CHUNK):
+            digest.update(block)
+            dst.write(block)
+            size += len(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+    return digest.hexdigest(), size
+
+
 class BlobStore:
     """``REGISTRY/blobs/sha256/ab/cdef...``: immutable, read-only files named by their hash."""
 
@@ -41,35 +61,32 @@ class BlobStore:
         return self.root / digest[:2] / digest[2:]
 
     def add(self, source: Path) -> tuple[str, int]:
-        """Store ``source`` unless an identical blob exists; return (sha256, size).
+        """Store ``source`` under its sha256 and return (sha256, size).
 
-        The file is hashed first, so republishing unchanged files reads them once and writes
-        nothing; a new blob is then copied by the kernel. A file whose size or modification
-        time changed between the hash and the copy is refused (it was being rewritten).
+        The file is hashed first. An existing blob of that name is trusted only after its own
+        bytes hash to the name; a corrupt one (changed on disk, or through a hard link in a
+        version folder) is replaced. A new blob is hashed again as it is copied, so what is
+        stored is what was hashed; a file rewritten meanwhile is refused.
         """
-        before = source.stat()
         digest = sha256_file(source)
         final = self.path(digest)
-        if final.exists():
+        if final.is_file() and sha256_file(final) == digest:
             return digest, final.stat().st_size
+        if final.exists():
+            log.warning("blob %s is corrupt; storing it again from %s", final, source)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix="blob.", dir=self.tmp)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        tmp = self.tmp / f"blob.{uuid.uuid4().hex}"
         try:
-            shutil.copyfile(source, tmp)
-            after = source.stat()
-            if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            copied, size = _copy_hashing(source, tmp)
+            if copied != digest:
                 raise DataError(
                     f"{source}: changed while it was being published",
                     hint="wait for whatever writes it to finish, then publish again",
                 )
-            with tmp.open("rb") as handle:
-                os.fsync(handle.fileno())
             final.parent.mkdir(parents=True, exist_ok=True)
-            tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            tmp.chmod(read_only_mode())
             os.replace(tmp, final)  # a concurrent publisher may have stored it too: same bytes
-            return digest, before.st_size
+            return digest, size
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -83,4 +100,4 @@ class BlobStore:
         except OSError as exc:
             log.debug("hard link %s -> %s failed (%s); copying", blob, target, exc)
             shutil.copyfile(blob, target)
-            target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            target.chmod(read_only_mode())
