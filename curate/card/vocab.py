@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
+
+from curate.errors import MissingDependencyError
+
+#: The ``datasets`` release whose resource files these lookups were written against.
+TESTED_DATASETS = "5.2.0"
 
 #: License ids the Hub accepts in ``license:`` (``other`` needs ``license_name``/``license_link``).
 LICENSES: frozenset[str] = frozenset(
@@ -173,9 +178,31 @@ LICENSE_NAMES: dict[str, str] = {
 }
 
 
+#: Where ``datasets`` keeps its vocabularies: package data, not a documented API.
+RESOURCE_PACKAGE = "datasets.utils"
+RESOURCE_FOLDER = "resources"
+
+
 def _resource(name: str) -> object:
-    text = (resources.files("datasets.utils") / "resources" / name).read_text(encoding="utf-8")
-    return json.loads(text)
+    """A vocabulary file of ``datasets``; a release that moved or changed it is named."""
+    try:
+        resource = resources.files(RESOURCE_PACKAGE) / RESOURCE_FOLDER / name
+        return json.loads(resource.read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, OSError, ValueError) as exc:
+        raise MissingDependencyError(
+            f"datasets {_datasets_version()}: cannot read its vocabulary file "
+            f"{RESOURCE_PACKAGE}/{RESOURCE_FOLDER}/{name} ({type(exc).__name__}: {exc}); "
+            "card metadata is checked against it",
+            hint=f"pip install 'datasets=={TESTED_DATASETS}' (the release curate's card checks "
+            "are tested with)",
+        ) from exc
+
+
+def _datasets_version() -> str:
+    try:
+        return metadata.version("datasets")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 @cache

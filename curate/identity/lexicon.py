@@ -3,7 +3,7 @@
 A lexicon is a flat list of :class:`Term`. Lexicons come from three places:
 
 * the built-in YAML files in ``audits/lexicons/`` (``en``, ``de``, ``fr``, ``es``, ``zh``),
-  referred to by name;
+  installed as ``curate/_audits/lexicons/`` and referred to by name;
 * a user's YAML file in the same format, by path;
 * a HolisticBias ``descriptors.json`` file, by path.
 
@@ -23,12 +23,13 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from curate.errors import DataError
+from curate.errors import DataError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,12 @@ HOLISTICBIAS_SKIP = frozenset({"nonce"})
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 #: libyaml's safe loader when PyYAML was built with it (several times faster), else PyYAML's.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The package holding the built-in lexicons (``audits/`` of the source tree, mapped by the build).
+LEXICON_PACKAGE = "curate._audits"
+_REINSTALL = (
+    "reinstall llmos-curate: `pip install --force-reinstall llmos-curate`, or `pip install -e .` "
+    "in a source checkout"
+)
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,7 @@ def parse_yaml_lexicon(data: Any, *, source: str) -> Lexicon:
     if not isinstance(data, dict) or not isinstance(data.get("axes"), dict):
         raise DataError(
             f"{source}: a lexicon needs a mapping `axes: {{axis: {{group: [terms]}}}}`",
-            hint="see audits/README.md for the lexicon format",
+            hint=f"see {lexicon_format_doc()} for the lexicon format",
         )
     language = data.get("language")
     if not isinstance(language, str) or not language:
@@ -237,8 +244,25 @@ def parse_holisticbias(data: Any, *, source: str) -> Lexicon:
 
 
 def builtin_dir() -> Path:
-    """The folder of built-in lexicons, ``audits/lexicons`` beside the ``curate`` package."""
-    return Path(__file__).resolve().parents[2] / "audits" / "lexicons"
+    """The folder of built-in lexicons.
+
+    They live in ``audits/lexicons`` of the source tree; the build ships ``audits/`` as the
+    package ``curate._audits`` (see ``setup.py``), so importlib.resources finds them in an
+    editable install and in an installed wheel alike.
+    """
+    try:
+        root = resources.files(LEXICON_PACKAGE)
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(
+            f"the built-in lexicons (package {LEXICON_PACKAGE}) are not installed",
+            hint=_REINSTALL,
+        ) from exc
+    return Path(str(root / "lexicons"))
+
+
+def lexicon_format_doc() -> Path:
+    """The installed description of the lexicon format (``audits/README.md`` in the source)."""
+    return builtin_dir().parent / "README.md"
 
 
 def builtin_names() -> list[str]:
@@ -254,9 +278,15 @@ def load_lexicon(name_or_path: str | Path) -> Lexicon:
     if not path.is_file() and _NAME.match(text):
         path = builtin_dir() / f"{text}.yaml"
         if not path.is_file():
-            names = ", ".join(builtin_names()) or "none found"
+            names = builtin_names()
+            if not names:
+                raise MissingDependencyError(
+                    f"unknown lexicon {text!r}: no built-in lexicon is installed in "
+                    f"{builtin_dir()}",
+                    hint=_REINSTALL,
+                )
             raise DataError(
-                f"unknown lexicon {text!r} (built-in lexicons: {names})",
+                f"unknown lexicon {text!r} (built-in lexicons: {', '.join(names)})",
                 hint="give a built-in name, or the path of a YAML lexicon or descriptors.json",
             )
     if not path.is_file():

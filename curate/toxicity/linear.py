@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import warnings
@@ -35,6 +36,9 @@ from curate.toxicity.chunks import Aggregate, aggregate
 log = logging.getLogger(__name__)
 
 PACKAGE = "profanity_check"
+#: The files of the model inside the package's ``data`` folder, and the release they were read from.
+MODEL_FILES = ("vectorizer.joblib", "model.joblib")
+TESTED_RELEASE = "1.9.1"
 #: Default chunk length in word tokens: about the length of the comments it was trained on.
 DEFAULT_CHUNK_WORDS = 256
 _TOKEN = r"\w\w+"
@@ -42,14 +46,35 @@ _LOADED: dict[str, LinearToxicity] = {}
 
 
 def data_dir() -> Path:
-    """The folder holding ``vectorizer.joblib`` and ``model.joblib``, found without importing."""
+    """The folder holding ``vectorizer.joblib`` and ``model.joblib``, found without importing.
+
+    These are files inside alt-profanity-check's install folder, not a documented API, so a
+    release that moves them gets an error naming that release rather than a FileNotFoundError.
+    """
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependencyError(
             "the default toxicity model needs the package alt-profanity-check",
             hint="pip install alt-profanity-check (it is a dependency of llmos-curate)",
         )
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise MissingDependencyError(
+            f"alt-profanity-check {_installed_version()}: {' and '.join(missing)} not found in "
+            f"{folder} (curate reads the model files that package ships; this release keeps "
+            "them elsewhere)",
+            hint=f"pip install 'alt-profanity-check=={TESTED_RELEASE}' (the release curate is "
+            "tested with), or choose another toxicity model with `score.toxicity` `model:`",
+        )
+    return folder
+
+
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("alt-profanity-check")
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
 
 
 @dataclass(frozen=True)
