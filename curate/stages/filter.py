@@ -1,12 +1,16 @@
-"""``filter``: keep rows where a Polars SQL boolean expression is true; the rest go to the ledger.
+"""``filter``: keep rows where a SQL boolean expression over the columns is true; the rest go to
+the ledger.
 
-Rows where the expression is null (a missing score, say) are removed too, with the same reason:
-a filter keeps only what it can affirm.
+The expression is parsed and allow-listed by :mod:`curate.sqlexpr` (no table functions, no
+subqueries, nothing that reads files or the network) and compiled to a Polars expression. Rows
+where it is null (a missing score, say) are removed too, with the same reason: a filter keeps only
+what it can affirm. A constant expression (``true``, ``1 = 1``) applies to every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import ClassVar
 
 import polars as pl
@@ -14,8 +18,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from curate.errors import RecipeError
+from curate import schema
+from curate.errors import DataError, RecipeError
+from curate.sqlexpr import Where, WhereError, parse_where
 from curate.stage import MapStage, mark_removed
+
+_KEEP = "__curate_keep"
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Where:
+    return parse_where(text)
+
+
+@lru_cache(maxsize=64)
+def _compiled(text: str, types: tuple[tuple[str, pl.DataType], ...]) -> pl.Expr:
+    return _parsed(text).compile(dict(types))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class Filter(MapStage):
@@ -29,13 +51,13 @@ class Filter(MapStage):
     """
 
     name: ClassVar[str] = "filter"
-    summary: ClassVar[str] = "Keep rows where a Polars SQL boolean expression over columns is true."
+    summary: ClassVar[str] = "Keep rows where a SQL boolean expression over columns is true."
     removes_rows: ClassVar[bool] = True
     reasons: ClassVar[tuple[str, ...]] = ("filtered",)
 
     where: str = Field(
-        description="Polars SQL boolean expression, e.g. \"lang IN ('en', 'fr') AND "
-        'lang_score >= 0.65".'
+        description="SQL boolean expression over the columns (see docs/recipes.md for what is "
+        "accepted), e.g. \"lang IN ('en', 'fr') AND lang_score >= 0.65\"."
     )
     reason: str = Field("filtered", description="Reason written to the ledger for removed rows.")
 
@@ -43,45 +65,70 @@ class Filter(MapStage):
     @classmethod
     def _parses(cls, value: str) -> str:
         try:
-            pl.sql_expr(value)
-        except pl.exceptions.PolarsError as exc:
+            _parsed(value)
+        except WhereError as exc:
             raise ValueError(
-                f"cannot parse {value!r} as a SQL boolean expression ({exc}); write e.g. "
-                "\"lang = 'en' AND lang_score > 0.5\""
-            ) from exc
+                f"{_short(value)!r}: {exc}; e.g. \"lang = 'en' AND lang_score > 0.5\""
+            ) from None
         return value
 
-    def _expr(self) -> pl.Expr:
-        try:
-            return pl.sql_expr(self.where)
-        except pl.exceptions.PolarsError as exc:
-            raise RecipeError(
-                f"where: cannot parse {self.where!r}: {exc}",
-                hint="write a SQL boolean expression such as \"lang = 'en' AND lang_score > 0.5\"",
-            ) from exc
-
     def reads(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self._expr().meta.root_names()))
+        return _parsed(self.where).columns
+
+    def _expr(self, types: Mapping[str, pl.DataType]) -> pl.Expr:
+        try:
+            return _compiled(self.where, tuple(types.items()))
+        except WhereError as exc:
+            raise RecipeError(f"where: {_short(self.where)!r}: {exc}") from None
 
     def plan(self, columns: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
         out = super().plan(columns)
         empty = pl.from_arrow(pa.table({k: pa.array([], type=v) for k, v in columns.items()}))
         assert isinstance(empty, pl.DataFrame)
+        expr = self._expr(empty.schema)
         try:
-            result = empty.select(self._expr())
+            dtype = empty.select(expr).dtypes[0]
         except pl.exceptions.PolarsError as exc:
-            raise RecipeError(f"where: {self.where!r} is invalid here: {exc}") from exc
-        dtype = result.dtypes[0]
+            first = str(exc).splitlines()[0]
+            raise RecipeError(
+                f"where: {_short(self.where)!r} is invalid for these columns: {first}",
+                hint="compare columns with values of their type; `curate check` lists them",
+            ) from None
         if dtype != pl.Boolean:
             raise RecipeError(
-                f"where: {self.where!r} gives {dtype}, not a boolean",
+                f"where: {_short(self.where)!r} gives {dtype}, not a boolean",
                 hint='compare the column with a value, e.g. "lang_score >= 0.65"',
             )
         return out
 
+    def _keep(self, frame: pl.DataFrame) -> pl.Series:
+        keep = self._expr(frame.schema).fill_null(False).alias(_KEEP)
+        return frame.with_columns(keep).get_column(_KEEP)
+
+    def _failure(self, frame: pl.DataFrame, exc: Exception) -> DataError:
+        """The error naming the first row the expression fails on (found by halving)."""
+        lo, hi = 0, frame.height
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            try:
+                self._keep(frame.slice(lo, mid - lo))
+                lo = mid
+            except pl.exceptions.PolarsError:
+                hi = mid
+        row = frame.row(lo, named=True) if frame.height else {}
+        first = str(exc).splitlines()[0]
+        return DataError(
+            f"stage filter: where {_short(self.where)!r} fails on the row with id "
+            f"{row.get(schema.ID)!r}: {first}",
+            hint="use TRY_CAST for values that may not convert, or fix the data",
+        )
+
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         frame = pl.from_arrow(pa.Table.from_batches([batch]))
         assert isinstance(frame, pl.DataFrame)
-        keep = frame.select(self._expr().fill_null(False)).to_series().to_arrow()
+        try:
+            keep = self._keep(frame).to_arrow()
+        except pl.exceptions.PolarsError as exc:
+            raise self._failure(frame, exc) from None
         reasons = pc.if_else(keep, pa.scalar(None, pa.string()), pa.scalar(self.reason))
         return mark_removed(batch, reasons)
