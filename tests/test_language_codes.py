@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from curate.lang.iso import ISO639_1_TO_3, code_for_label, to_iso639_1, to_iso639_3
+from curate.lang.iso import (
+    ISO639_1_TO_3,
+    ISO639_3_TO_1,
+    MACRO_OF,
+    code_for_label,
+    parse_label,
+    to_iso639_1,
+    to_iso639_3,
+)
 from curate.lang.scripts import NAMES, SCRIPTS, main_scripts, script_counts
 
 
@@ -26,12 +34,32 @@ from curate.lang.scripts import NAMES, SCRIPTS, main_scripts, script_counts
         ("__label__als", "gsw", "gsw"),  # Alemannic, not Tosk Albanian (ISO 639-3 als)
         ("__label__bh", "bho", "bho"),  # the Bhojpuri Wikipedia
         ("__label__sh", "hbs", "hbs"),  # ISO 639-1 sh was withdrawn
-        ("__label__eng_Latn", "eng_Latn", "eng_Latn"),  # other models' labels pass through
+        ("__label__eng_Latn", "en", "eng"),  # GlotLID / OpenLID: ISO 639-3 and a script
+        ("__label__cmn_Hani", "zh", "zho"),  # Mandarin stands for its macrolanguage
+        ("__label__arb_Arab", "ar", "ara"),
+        ("__label__als_Latn", "sq", "sqi"),  # with a script, als is Tosk Albanian
+        ("__label__nob_Latn", "nb", "nob"),
+        ("__label__yue_Hani", "yue", "yue"),  # lid.176 tells Cantonese apart: so do we
+        ("__label__something", "something", "something"),  # unknown labels pass through
     ],
 )
 def test_code_for_label(label: str, one: str, three: str) -> None:
     assert code_for_label(label) == one
     assert code_for_label(label, codes="iso639-3") == three
+
+
+@pytest.mark.parametrize(
+    ("label", "script"),
+    [("__label__en", None), ("__label__eng_Latn", "Latn"), ("__label__zho_Hant", "Hant")],
+)
+def test_parse_label_keeps_the_script(label: str, script: str | None) -> None:
+    assert parse_label(label)[1] == script
+
+
+def test_standard_varieties_land_on_a_two_letter_code() -> None:
+    for individual, macro in MACRO_OF.items():
+        assert len(individual) == 3 and macro in ISO639_3_TO_1, individual
+        assert len(parse_label(f"__label__{individual}_Latn")[0]) == 2
 
 
 def test_two_letter_codes_round_trip() -> None:
