@@ -31,6 +31,7 @@ BUILTINS: dict[str, str] = {
     "score.toxicity": "curate.stages.score_toxicity:ScoreToxicity",
     "score.identity": "curate.stages.score_identity:ScoreIdentity",
     "redact.pii": "curate.stages.redact_pii:RedactPii",
+    "decontaminate": "curate.stages.decontaminate:Decontaminate",
 }
 
 ENTRY_POINT_GROUP = "curate.stages"
