@@ -243,6 +243,13 @@ class Catalog:
             ),
         )
 
+    def delete(self, name: str, version: Version) -> None:
+        """Forget a version; call inside :meth:`write`."""
+        self.conn.execute(
+            "DELETE FROM versions WHERE name = ? AND major = ? AND minor = ? AND patch = ?",
+            (name, version.major, version.minor, version.patch),
+        )
+
     def as_dict(self, entry: Entry) -> dict[str, Any]:
         return {
             "name": entry.name,

@@ -2,38 +2,57 @@
 
 ::
 
-    REGISTRY/catalog.sqlite                 which versions exist (schema-versioned)
-    REGISTRY/blobs/sha256/ab/cdef...        every distinct file, once
     REGISTRY/datasets/NAME/X.Y.Z/           a version: Hugging Face layout, manifest, Croissant
+    REGISTRY/blobs/sha256/ab/cdef...        every distinct file, once
+    REGISTRY/records/NAME/...               aliases, yanks and tombstones (:mod:`.records`)
+    REGISTRY/catalog.sqlite                 an index of the version folders, rebuilt from them
     REGISTRY/tmp/                           staging for publishes in progress
+
+A URL (``s3://bucket/prefix``, ``memory://x``) opens a :class:`~curate.registry.remote.
+RemoteRegistry` instead, with the same methods.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
+import logging
 import os
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 from curate.errors import DataError
 from curate.registry.catalog import Catalog, Entry, open_catalog
+from curate.registry.lookup import Lookup
 from curate.registry.manifest import MANIFEST
 from curate.registry.names import Ref
+from curate.registry.objects import ObjectStore
 from curate.registry.publish import Published, publish_folder
 from curate.registry.rebuild import missing, sync
+from curate.registry.records import AliasMove, Records
 from curate.registry.store import BlobStore, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+def default_location() -> str:
+    """``$CURATE_REGISTRY`` (a folder or a URL), else ``~/.local/share/curate/registry``."""
+    env = os.environ.get("CURATE_REGISTRY")
+    return env or str(Path.home() / ".local" / "share" / "curate" / "registry")
 
 
 def default_root() -> Path:
-    """``$CURATE_REGISTRY``, else ``~/.local/share/curate/registry``."""
-    env = os.environ.get("CURATE_REGISTRY")
-    return (
-        Path(env).expanduser() if env else Path.home() / ".local" / "share" / "curate" / "registry"
-    )
+    """The default registry as a local folder (see :func:`default_location` for URLs)."""
+    return Path(default_location()).expanduser()
 
 
-class Registry:
+def is_remote(location: str | Path | None) -> bool:
+    text = os.fspath(location) if location is not None else default_location()
+    return "://" in text and not text.startswith("file://")
+
+
+class Registry(Lookup):
     """One registry folder. Cheap to create; opens the catalog on first use.
 
     >>> import tempfile
@@ -42,9 +61,19 @@ class Registry:
     ([], 1)
     """
 
+    def __new__(cls, root: Path | str | None = None) -> Registry:
+        if cls is Registry and is_remote(root):
+            from curate.registry.remote import RemoteRegistry
+
+            cls = RemoteRegistry
+        return super().__new__(cls)
+
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_root()
+        text = os.fspath(root) if root is not None else default_location()
+        self.root = Path(text.removeprefix("file://")).expanduser()
+        self.location = str(self.root)
         self.store = BlobStore(self.root)
+        self.records = Records(ObjectStore.at(self.root))
         self._catalog: Catalog | None = None
 
     @property
@@ -70,25 +99,6 @@ class Registry:
     def folder(self, entry: Entry) -> Path:
         return self.root / "datasets" / entry.name / str(entry.version)
 
-    def entry(self, ref: str | Ref) -> Entry:
-        """The catalog entry for ``NAME`` (latest) or ``NAME@X.Y.Z``."""
-        parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)
-        found = self.catalog.get(parsed.name, parsed.version)
-        if found is not None:
-            return found
-        versions = self.catalog.versions(parsed.name)
-        if versions:
-            have = ", ".join(str(e.version) for e in versions[-5:])
-            hint = f"published versions of {parsed.name}: {have}"
-        else:
-            close = difflib.get_close_matches(parsed.name, self.catalog.names(), n=1)
-            hint = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else f"`curate registry list` shows what {self.root} holds"
-            )
-        raise DataError(f"{parsed}: no such dataset version in the registry", hint=hint)
-
     def path(self, ref: str | Ref) -> Path:
         """The version folder of ``ref``."""
         entry = self.entry(ref)
@@ -100,6 +110,11 @@ class Registry:
             )
         return folder
 
+    def fetch(self, entry: Entry, paths: set[str] | None = None) -> tuple[Path, list[str]]:
+        """Where the files of a version are on this machine: here, its folder (a remote
+        registry downloads them); problems are left to :meth:`verify`."""
+        return self.folder(entry), []
+
     def manifest(self, ref: str | Ref) -> dict[str, Any]:
         value = json.loads((self.path(ref) / MANIFEST).read_text(encoding="utf-8"))
         assert isinstance(value, dict)
@@ -108,8 +123,8 @@ class Registry:
     def versions(self, name: str) -> list[Entry]:
         return self.catalog.versions(name)
 
-    def latest_all(self) -> list[Entry]:
-        return self.catalog.latest_all()
+    def names(self) -> list[str]:
+        return self.catalog.names()
 
     def publish(
         self,
@@ -130,6 +145,7 @@ class Registry:
             version=version,
             ledger=ledger,
             allow_partial=allow_partial,
+            retired=self.records.retired(name),
         )
 
     def verify(self, ref: str | Ref, *, only: set[str] | None = None) -> list[str]:
@@ -165,3 +181,62 @@ class Registry:
             ]
             problems += [f"{p}: not part of the published version" for p in extra]
         return problems
+
+    def tag(self, ref: str, alias: str) -> AliasMove:
+        """Point ``NAME@alias`` at the version ``ref`` names."""
+        entry = self.entry(ref)
+        return self.records.move(entry.name, alias, entry.version)
+
+    def untag(self, name: str, alias: str) -> AliasMove:
+        self.entry(f"{name}@{alias}")  # refuses an alias that does not exist
+        return self.records.move(name, alias, None)
+
+    def yank(self, ref: str, reason: str) -> dict[str, Any]:
+        entry = self.entry(Ref.parse(ref))
+        return self.records.yank(entry.name, entry.version, reason)
+
+    def delete(self, ref: str) -> list[str]:
+        """Delete a version (tombstone first), then the blobs no version uses; returns them."""
+        entry = self._pinned(ref)
+        self.records.bury(entry.name, entry.version, entry.content_id)
+        folder = self.folder(entry)
+        trash = self.root / "tmp" / f"deleted-{uuid.uuid4().hex}"
+        with self.catalog.write():
+            if folder.exists():
+                trash.parent.mkdir(parents=True, exist_ok=True)
+                folder.rename(trash)  # atomic: no half-deleted version stays visible
+            self.catalog.delete(entry.name, entry.version)
+        shutil.rmtree(trash, ignore_errors=True)
+        if folder.parent.is_dir() and not any(folder.parent.iterdir()):
+            folder.parent.rmdir()
+        log.info("deleted %s", entry.ref)
+        return self.collect()
+
+    def _pinned(self, ref: str) -> Entry:
+        parsed = Ref.parse(ref)
+        if parsed.version is None:
+            raise DataError(
+                f"{ref}: name the exact version to delete",
+                hint=f"write {parsed.name}@X.Y.Z (aliases and 'latest' move; deletes do not)",
+            )
+        return self.entry(parsed)
+
+    def used_blobs(self) -> set[str]:
+        used: set[str] = set()
+        for name in self.names():
+            for entry in self.versions(name):
+                used.update(f["sha256"] for f in self.manifest(entry.ref)["files"])
+        return used
+
+    def collect(self) -> list[str]:
+        """Remove blobs no version's manifest lists; returns their digests."""
+        used = self.used_blobs()
+        removed: list[str] = []
+        if not self.store.root.is_dir():
+            return removed
+        for path in sorted(self.store.root.glob("*/*")):
+            digest = path.parent.name + path.name
+            if digest not in used:
+                path.unlink()
+                removed.append(digest)
+        return removed

@@ -27,17 +27,19 @@ def load(
     columns: list[str] | None = None,
     *,
     verify: bool = True,
+    allow_yanked: bool = False,
     registry: Registry | None = None,
 ) -> Any:
     """A ``datasets.Dataset`` (or ``IterableDataset`` when ``streaming``) for a registry version.
 
     The split's Parquet files and the manifest are checked against their sha256 first; a
     mismatch raises :class:`~curate.errors.CheckFailed` naming the file. ``columns`` reads only
-    those columns.
+    those columns. A yanked version is refused unless ``allow_yanked``. From a remote registry
+    only the split's files are downloaded, into ``$CURATE_CACHE/registry``, hashed on arrival.
     """
     reg = registry or Registry()
     try:
-        return _load(reg, ref, split, streaming, columns, verify=verify)
+        return _load(reg, ref, split, streaming, columns, verify=verify, allow_yanked=allow_yanked)
     finally:
         if registry is None:
             reg.close()
@@ -51,10 +53,17 @@ def _load(
     columns: list[str] | None,
     *,
     verify: bool,
+    allow_yanked: bool,
 ) -> Any:
     from datasets import load_dataset
 
     entry = reg.entry(ref)
+    yank = reg.yank_record(entry)
+    if yank is not None and not allow_yanked:
+        raise DataError(
+            f"{entry.ref} was yanked on {yank.get('at')}: {yank.get('reason')}",
+            hint="pin another version, or pass allow_yanked=True to load it anyway",
+        )
     manifest = reg.manifest(entry.ref)
     splits = manifest.get("splits") or {}
     if split not in splits:
@@ -79,7 +88,7 @@ def _load(
                 hint="the version was modified after publishing; republish it or restore "
                 "the files (`curate registry verify` lists every problem)",
             )
-    folder = reg.folder(entry)
+    folder = reg.fetch(entry, set(files))[0] if not verify else reg.folder(entry)
     data_files = {split: [str(folder / f) for f in files]}
     log.info("loading %s split %s (%d files)", entry.ref, split, len(files))
     kwargs: dict[str, Any] = {"data_files": data_files, "split": split, "streaming": streaming}

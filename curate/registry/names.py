@@ -1,4 +1,4 @@
-"""Dataset names, semantic versions and refs (``NAME`` or ``NAME@X.Y.Z``)."""
+"""Dataset names, semantic versions, aliases and refs (``NAME``, ``NAME@X.Y.Z``, ``NAME@ALIAS``)."""
 
 from __future__ import annotations
 
@@ -88,23 +88,52 @@ def check_name(name: str) -> str:
     return name
 
 
+#: An alias (``stable``, ``prod-2025``): starts with a letter, so it never looks like a version.
+ALIAS = re.compile(r"^[a-z](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
+
+
+def check_alias(alias: str) -> str:
+    """Return ``alias`` if it is a valid alias name, else raise :class:`DataError`.
+
+    >>> check_alias("stable")
+    'stable'
+    """
+    if not isinstance(alias, str) or not ALIAS.match(alias) or alias == "latest":
+        raise DataError(
+            f"{alias!r}: not a valid alias",
+            hint="use 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter "
+            "('latest' is reserved: NAME alone means the latest version)",
+        )
+    return alias
+
+
 @dataclass(frozen=True)
 class Ref:
-    """A parsed registry ref; ``version`` is None for "the latest"."""
+    """A parsed registry ref; ``version`` and ``alias`` both None mean "the latest"."""
 
     name: str
     version: Version | None = None
+    alias: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Ref:
         """
         >>> Ref.parse("web@1.2.0"), str(Ref.parse("web"))
-        (Ref(name='web', version=Version(major=1, minor=2, patch=0)), 'web')
+        (Ref(name='web', version=Version(major=1, minor=2, patch=0), alias=None), 'web')
+        >>> Ref.parse("web@stable").alias
+        'stable'
         """
         name, sep, version = str(text).strip().partition("@")
         if sep and not version:
-            raise DataError(f"{text!r}: empty version after '@'", hint="write NAME or NAME@X.Y.Z")
-        return cls(check_name(name), Version.parse(version) if sep else None)
+            raise DataError(
+                f"{text!r}: empty version after '@'", hint="write NAME, NAME@X.Y.Z or NAME@ALIAS"
+            )
+        check_name(name)
+        if sep and version[:1].isalpha():
+            return cls(name, alias=check_alias(version))
+        return cls(name, Version.parse(version) if sep else None)
 
     def __str__(self) -> str:
+        if self.alias is not None:
+            return f"{self.name}@{self.alias}"
         return self.name if self.version is None else f"{self.name}@{self.version}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -37,7 +36,8 @@ from curate.registry.manifest import (
     split_of,
 )
 from curate.registry.names import Version, check_name
-from curate.registry.rebuild import sync
+from curate.registry.rebuild import entry_from_manifest, sync
+from curate.registry.records import publisher
 from curate.registry.store import BlobStore, read_only_mode, sha256_file
 
 log = logging.getLogger(__name__)
@@ -97,20 +97,6 @@ def check_complete(source: Path, *, allow_partial: bool) -> None:
             "the folder holds only part of the recipe's output",
             hint="run the recipe without --limit, or publish anyway with --allow-partial",
         )
-
-
-def publisher() -> dict[str, str]:
-    """Who publishes: login name, host and curate version (recorded in every manifest)."""
-    import getpass
-    import socket
-
-    import curate
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container with an unnamed uid)
-        user = f"uid-{os.getuid()}"
-    return {"user": user, "host": socket.gethostname(), "curate_version": curate.__version__}
 
 
 def stage(store: BlobStore, source: Path, staging: Path, *, ledger: bool) -> Content:
@@ -183,12 +169,62 @@ def _manifest(
     }
 
 
+def choose(
+    versions: list[Entry],
+    content: Content,
+    wanted: Version | None,
+    *,
+    retired: set[Version],
+    name: str,
+) -> Version:
+    """The version number a new publish takes: ``wanted`` if free, else the part that changed
+    since the latest version, bumped from the highest number ever taken (deleted ones too)."""
+    if wanted is not None:
+        if any(e.version == wanted for e in versions):
+            raise DataError(
+                f"{name}@{wanted} is already published with different content",
+                hint="versions are immutable: pick a new version, or omit --version",
+            )
+        if wanted in retired:
+            raise DataError(
+                f"{name}@{wanted} was deleted; a deleted version number is never reused",
+                hint="pick a new version, or omit --version",
+            )
+        return wanted
+    if not versions:
+        return max(retired).bump("major") if retired else Version(1, 0, 0)
+    latest = versions[-1]
+    return max({latest.version, *retired}).bump(change(latest.schema_id, latest.data_id, content))
+
+
 def seal(staging: Path) -> None:
     """Make the card and manifest read-only like the blobs, with the umask's read bits."""
     mode = read_only_mode()
     for name in ("README.md", "croissant.json", MANIFEST):
         if (staging / name).is_file():
             (staging / name).chmod(mode)
+
+
+def render(
+    staging: Path, *, name: str, version: Version, content: Content, registry_root: Path
+) -> dict[str, Any]:
+    """Write the card and manifest of ``name@version`` into ``staging``; returns the manifest."""
+    from curate.card import options_for, write_card
+    from curate.card.facts import gather
+
+    known = {f.path: f.sha256 for f in content.files}
+    write_card(staging, ref=f"{name}@{version}", version=str(version), checksums=known)
+    options = options_for(gather(staging))
+    manifest = _manifest(
+        name=name,
+        version=version,
+        content=content,
+        staging=staging,
+        registry_root=registry_root,
+        card={"license": options.license, "pretty_name": options.pretty_name},
+    )
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
 
 
 def commit(
@@ -199,29 +235,18 @@ def commit(
     version: Version | None,
     content: Content,
     staging: Path,
+    retired: set[Version] | None = None,
 ) -> Published:
     """Decide the version, render card and manifest, move the folder in, record it; atomic."""
-    from curate.card import options_for, write_card
-    from curate.card.facts import gather
-
     datasets = registry_root / "datasets"
     with catalog.write():
         sync(catalog, datasets, name=name)
         same = catalog.by_content(name, content.content_id)
         if same is not None and (version is None or version == same.version):
             return Published(same.ref, registry_root / "datasets" / name / str(same.version), False)
-        latest = catalog.get(name, None)
-        if version is not None:
-            taken = catalog.get(name, version)
-            if taken is not None:
-                raise DataError(
-                    f"{name}@{version} is already published with different content",
-                    hint="versions are immutable: pick a new version, or omit --version",
-                )
-        elif latest is None:
-            version = Version(1, 0, 0)
-        else:
-            version = latest.version.bump(change(latest.schema_id, latest.data_id, content))
+        version = choose(
+            catalog.versions(name), content, version, retired=retired or set(), name=name
+        )
         ref = f"{name}@{version}"
         final = datasets / name / str(version)
         if final.exists():  # sync() recorded every readable folder, so this one is damaged
@@ -230,38 +255,14 @@ def commit(
                 hint="restore the folder or move it out of the registry, or pick another "
                 "version with --version",
             )
-        known = {f.path: f.sha256 for f in content.files}
-        write_card(staging, ref=ref, version=str(version), checksums=known)
-        options = options_for(gather(staging))
-        manifest = _manifest(
-            name=name,
-            version=version,
-            content=content,
-            staging=staging,
-            registry_root=registry_root,
-            card={"license": options.license, "pretty_name": options.pretty_name},
+        manifest = render(
+            staging, name=name, version=version, content=content, registry_root=registry_root
         )
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         seal(staging)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
         try:
-            catalog.insert(
-                Entry(
-                    name=name,
-                    version=version,
-                    content_id=content.content_id,
-                    data_id=content.data_id,
-                    schema_id=content.schema_id,
-                    manifest_sha256=sha256_file(final / MANIFEST),
-                    rows=content.rows,
-                    size=content.size,
-                    license=options.license,
-                    pretty_name=options.pretty_name,
-                    created=manifest["created"],
-                    parents=tuple(manifest["lineage"]["parents"]),
-                )
-            )
+            catalog.insert(entry_from_manifest(manifest, sha256=sha256_file(final / MANIFEST)))
         except BaseException:
             shutil.rmtree(final, ignore_errors=True)
             raise
@@ -279,8 +280,10 @@ def publish_folder(
     version: str | None = None,
     ledger: bool = True,
     allow_partial: bool = False,
+    retired: set[Version] | None = None,
 ) -> Published:
-    """Publish a dataset folder (``curate run`` layout) as ``name``."""
+    """Publish a dataset folder (``curate run`` layout) as ``name``; ``retired``: deleted
+    version numbers, never taken again."""
     check_name(name)
     wanted = Version.parse(version) if version else None
     check_complete(source, allow_partial=allow_partial)
@@ -298,6 +301,7 @@ def publish_folder(
             version=wanted,
             content=content,
             staging=staging,
+            retired=retired or set(),
         )
     finally:
         if staging.exists():

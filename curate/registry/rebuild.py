@@ -34,6 +34,25 @@ def version_folders(datasets: Path, name: str | None = None) -> list[Path]:
     ]
 
 
+def entry_from_manifest(manifest: Any, *, sha256: str) -> Entry:
+    """The catalog entry a manifest describes (KeyError/TypeError/ValueError if malformed)."""
+    card = manifest.get("card") or {}
+    return Entry(
+        name=str(manifest["name"]),
+        version=Version.parse(str(manifest["version"])),
+        content_id=str(manifest["content_id"]),
+        data_id=str(manifest["data_id"]),
+        schema_id=str(manifest["schema_id"]),
+        manifest_sha256=sha256,
+        rows=int(manifest["rows"]),
+        size=int(manifest["size"]),
+        license=card.get("license"),
+        pretty_name=card.get("pretty_name"),
+        created=str(manifest["created"]),
+        parents=tuple((manifest.get("lineage") or {}).get("parents") or ()),
+    )
+
+
 def entry_from_folder(folder: Path) -> Entry:
     """The catalog entry a version folder's manifest describes; DataError if unreadable."""
     path = folder / MANIFEST
@@ -42,21 +61,7 @@ def entry_from_folder(folder: Path) -> Entry:
         name, version = folder.parent.name, Version.parse(folder.name)
         if manifest.get("name") != name or manifest.get("version") != str(version):
             raise ValueError(f"it describes {manifest.get('ref')!r}")
-        card = manifest.get("card") or {}
-        return Entry(
-            name=name,
-            version=version,
-            content_id=str(manifest["content_id"]),
-            data_id=str(manifest["data_id"]),
-            schema_id=str(manifest["schema_id"]),
-            manifest_sha256=sha256_file(path),
-            rows=int(manifest["rows"]),
-            size=int(manifest["size"]),
-            license=card.get("license"),
-            pretty_name=card.get("pretty_name"),
-            created=str(manifest["created"]),
-            parents=tuple((manifest.get("lineage") or {}).get("parents") or ()),
-        )
+        return entry_from_manifest(manifest, sha256=sha256_file(path))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, DataError) as exc:
         raise DataError(
             f"{path}: the version folder {folder} has no readable manifest ({exc})",
