@@ -1,0 +1,244 @@
+"""``export_tokens``: a dataset as shuffled, tokenized, EOS-separated binary shards.
+
+Two passes in bounded memory. The first streams the documents, tokenizes them (``tokenizers``
+encodes each batch on its own threads), appends the EOS token, and sends each document to one of
+``B`` bucket files chosen by a seeded hash of its id. The second reads one bucket at a time,
+puts its documents in a seeded random order, and writes them to shards of about
+``shard_tokens`` tokens. Documents sent independently and uniformly to buckets, then shuffled
+uniformly within each, come out in a uniformly random order; the same seed gives the same bytes.
+``B`` is chosen from the input's size so that a bucket is about ``bucket_bytes`` of tokens.
+
+``manifest.json`` is written last: a folder without it is an unfinished export.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from curate import __version__, schema
+from curate.errors import DataError
+from curate.io.atomic import write_json_atomic
+from curate.io.dataset import open_dataset
+from curate.tokens.formats import Format, Shard, ShardFile, token_dtype
+from curate.tokens.loader import load_tokenizer
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+WORK = ".curate-export-work"
+
+
+def export_tokens(
+    source: str,
+    *,
+    tokenizer: str,
+    fmt: Format,
+    out: str | Path,
+    seed: int = 0,
+    eos: str | None = None,
+    shard_tokens: int = 1 << 30,
+    bucket_bytes: int = 256 << 20,
+    text_column: str = schema.TEXT,
+    batch_size: int = 1000,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Export ``source`` (any DATASET) to ``out``; return the manifest (also in the folder).
+
+    >>> import json, os, tempfile, pathlib
+    >>> from tokenizers import Tokenizer, models, pre_tokenizers
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> tok = Tokenizer(models.WordLevel({"[UNK]": 0, "</s>": 1, "a": 2, "b": 3}, "[UNK]"))
+    >>> tok.pre_tokenizer = pre_tokenizers.Whitespace(); tok.save(str(d / "tok.json"))
+    >>> _ = (d / "in.jsonl").write_text('{"text": "a b"}\\n{"text": "b"}\\n')
+    >>> m = export_tokens(str(d / "in.jsonl"), tokenizer=str(d / "tok.json"), fmt="npy",
+    ...     out=d / "out")
+    >>> m["documents"], m["tokens"], [f["name"] for f in m["files"]][:2]
+    (2, 5, ['tokens-00000.npy', 'tokens-00000.idx.npy'])
+    """
+    started = time.perf_counter()
+    target = Path(out)
+    _prepare(target, overwrite=overwrite)
+    loaded = load_tokenizer(tokenizer)
+    eos_id = loaded.eos_id(eos)
+    dtype = token_dtype(fmt, loaded.vocab_size)
+    dataset = open_dataset(source, text_column=text_column)
+    buckets = _bucket_count(dataset.files, bucket_bytes)
+    work = target / WORK
+    spill = _Spill(work, buckets, seed)
+    for ids, texts in _batches(dataset.iter_batches([schema.ID, schema.TEXT]), batch_size):
+        spill.add(ids, loaded.encode(texts), eos_id)
+    spill.close()
+    files: list[dict[str, Any]] = []
+    shards = 0
+    shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
+    for ids, tokens, lengths in spill.shuffled():
+        ends = np.cumsum(lengths)
+        done = 0
+        while done < len(lengths):
+            # Documents up to and including the one that fills the shard.
+            reach = int(ends[done - 1]) if done else 0
+            fit = int(np.searchsorted(ends, reach + shard_tokens - shard.tokens, side="left"))
+            stop = min(max(fit + 1, done + 1), len(lengths))
+            shard.add_many(tokens[reach : int(ends[stop - 1])], lengths[done:stop], ids[done:stop])
+            done = stop
+            if shard.tokens >= shard_tokens:
+                files.extend(_entries(shard, shard.close()))
+                shards += 1
+                shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
+    if shard.lengths or not files:
+        files.extend(_entries(shard, shard.close()))
+    else:
+        shard.discard()
+    shutil.rmtree(work, ignore_errors=True)
+    manifest = {
+        "format": fmt,
+        "dtype": str(dtype),
+        "tokenizer": {
+            "source": loaded.source,
+            "sha256": loaded.sha256,
+            "vocab_size": loaded.vocab_size,
+        },
+        "eos": {"token": loaded.tokenizer.id_to_token(eos_id), "id": eos_id},
+        "seed": seed,
+        "source": {
+            "dataset": source,
+            "files": dataset.files,
+            "registry_refs": list(dataset.resolved.registry_refs),
+        },
+        "documents": sum(f["documents"] for f in files if "documents" in f),
+        "tokens": sum(f["tokens"] for f in files if "tokens" in f),
+        "files": files,
+        "curate_version": __version__,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    write_json_atomic(target / MANIFEST, manifest)
+    return manifest
+
+
+def _entries(shard: Shard, written: list[ShardFile]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, f in enumerate(written):
+        entry: dict[str, Any] = {"name": f.name, "bytes": f.bytes, "sha256": f.sha256}
+        if i == 0:
+            entry.update(documents=len(shard.lengths), tokens=shard.tokens)
+        out.append(entry)
+    return out
+
+
+def _prepare(target: Path, *, overwrite: bool) -> None:
+    """Refuse a folder holding anything but an earlier export, unless ``overwrite``."""
+    if not target.exists() or not any(target.iterdir()):
+        return
+    manifest = target / MANIFEST
+    if not (manifest.exists() or (target / WORK).exists()) and not overwrite:
+        raise DataError(
+            f"{target} is not empty and holds no earlier export",
+            hint="choose an empty folder, or pass --overwrite to replace what is there",
+        )
+    names: list[str] = []
+    if manifest.exists():
+        try:
+            names = [f["name"] for f in json.loads(manifest.read_text())["files"]]
+        except (ValueError, KeyError, TypeError):
+            names = []
+        manifest.unlink()
+    for name in names:
+        (target / name).unlink(missing_ok=True)
+    shutil.rmtree(target / WORK, ignore_errors=True)
+
+
+def _bucket_count(files: list[str], bucket_bytes: int) -> int:
+    total = 0
+    for f in files:
+        try:
+            size = Path(f).stat().st_size
+        except OSError:
+            continue
+        # Parquet is compressed about 3x; token ids as uint32 take about as many bytes as text.
+        total += size * (3 if f.endswith(".parquet") else 1)
+    return max(1, -(-total // bucket_bytes))
+
+
+def _batches(batches: Iterator[Any], size: int) -> Iterator[tuple[list[str], list[str]]]:
+    for batch in batches:
+        ids = batch.column(schema.ID).to_pylist()
+        texts = batch.column(schema.TEXT).fill_null("").to_pylist()
+        for i in range(0, len(ids), size):
+            yield ids[i : i + size], texts[i : i + size]
+
+
+class _Spill:
+    """Bucket files of tokenized documents: tokens (uint32), lengths (int64) and ids."""
+
+    def __init__(self, work: Path, buckets: int, seed: int) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        self.work, self.buckets, self.seed = work, buckets, seed
+        self._files = [
+            tuple((work / f"bucket-{b:05d}.{kind}").open("wb") for kind in ("tok", "len", "ids"))
+            for b in range(buckets)
+        ]
+
+    def add(self, ids: list[str], encoded: list[list[int]], eos: int) -> None:
+        lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
+        flat = np.fromiter(
+            (t for e in encoded for t in (*e, eos)), dtype=np.uint32, count=int(lengths.sum())
+        )
+        bucket = np.fromiter(
+            (xxhash.xxh64_intdigest(i.encode(), seed=self.seed) % self.buckets for i in ids),
+            dtype=np.int64,
+            count=len(ids),
+        )
+        ends = np.cumsum(lengths)
+        for b in np.unique(bucket).tolist():
+            rows = np.flatnonzero(bucket == b)
+            tok, lens, names = self._files[b]
+            tok.write(flat[_spans(ends - lengths, lengths, rows)].tobytes())
+            lens.write(lengths[rows].tobytes())
+            names.write("".join(json.dumps(ids[r]) + "\n" for r in rows.tolist()).encode())
+
+    def close(self) -> None:
+        for files in self._files:
+            for f in files:
+                f.close()
+
+    def shuffled(
+        self,
+    ) -> Iterator[tuple[list[str], npt.NDArray[np.uint32], npt.NDArray[np.int64]]]:
+        """Each bucket's documents in a seeded random order: ids, their tokens, their lengths."""
+        for b in range(self.buckets):
+            stem = self.work / f"bucket-{b:05d}"
+            lengths = np.fromfile(f"{stem}.len", dtype=np.int64)
+            if not len(lengths):
+                continue
+            tokens = np.fromfile(f"{stem}.tok", dtype=np.uint32)
+            ids = [json.loads(line) for line in Path(f"{stem}.ids").read_text().splitlines()]
+            order = np.random.default_rng([self.seed, b]).permutation(len(lengths))
+            starts = np.cumsum(lengths) - lengths
+            yield (
+                [ids[i] for i in order.tolist()],
+                tokens[_spans(starts, lengths, order)],
+                lengths[order],
+            )
+            for kind in ("tok", "len", "ids"):
+                Path(f"{stem}.{kind}").unlink()
+
+
+def _spans(
+    starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Positions of the elements of spans ``rows`` (each ``starts[r]`` for ``lengths[r]``)."""
+    lens = lengths[rows]
+    total = int(lens.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    shift = starts[rows] - (np.cumsum(lens) - lens)
+    return np.repeat(shift, lens) + np.arange(total, dtype=np.int64)

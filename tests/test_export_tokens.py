@@ -1,0 +1,198 @@
+"""``curate export`` and ``score.tokens``: tokens read back by independent readers are exactly
+the tokens of the source documents.
+
+The Megatron reader below is written from the published ``.idx`` layout (magic, version, dtype
+code, counts, lengths, pointers, document index), not from curate's writer. The tokenizer is a
+small BPE trained in the test; the documents are windows of the Project Gutenberg books in
+``../shared/bench/sources`` and sentences of ``../shared/data/ud-pud-multilingual``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+from curate.cli import main
+from curate.tokens.export import export_tokens
+
+MEGATRON_DTYPES = {1: np.uint8, 2: np.int8, 3: np.int16, 4: np.int32, 5: np.int64, 8: np.uint16}
+
+
+def read_megatron(prefix: Path) -> list[np.ndarray]:
+    raw = (prefix.with_suffix(".idx")).read_bytes()
+    assert raw[:9] == b"MMIDIDX\x00\x00"
+    version, code = struct.unpack_from("<QB", raw, 9)
+    sequences, documents = struct.unpack_from("<QQ", raw, 18)
+    assert version == 1 and documents == sequences + 1
+    at = 34
+    lengths = np.frombuffer(raw, np.int32, sequences, at)
+    pointers = np.frombuffer(raw, np.int64, sequences, at + 4 * sequences)
+    doc_index = np.frombuffer(raw, np.int64, documents, at + 12 * sequences)
+    assert doc_index.tolist() == list(range(documents))
+    dtype = np.dtype(MEGATRON_DTYPES[code])
+    data = np.fromfile(prefix.with_suffix(".bin"), dtype=dtype)
+    return [data[p // dtype.itemsize : p // dtype.itemsize + n] for p, n in zip(pointers, lengths)]
+
+
+def read_npy(prefix: Path) -> list[np.ndarray]:
+    tokens = np.load(f"{prefix}.npy")
+    ends = np.load(f"{prefix}.idx.npy")
+    starts = np.concatenate([np.zeros(1, ends.dtype), ends[:-1]])
+    return [tokens[s:e] for s, e in zip(starts, ends)]
+
+
+READERS = {"megatron": read_megatron, "npy": read_npy}
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("export")
+    texts: list[str] = []
+    for path in sorted((shared_dir / "bench" / "sources").glob("*.txt"))[:4]:
+        words = re.sub(r"\s+", " ", path.read_text(encoding="utf-8", errors="replace")).split()
+        texts.extend(" ".join(words[i : i + 120]) for i in range(0, 120 * 300, 120))
+    tsv = (shared_dir / "data" / "ud-pud-multilingual" / "pud_sentences.tsv").read_text()
+    texts.extend(line.split("\t")[-1] for line in tsv.splitlines()[1:800])
+    texts.append("")
+    docs = [{"id": f"doc-{i}", "text": t} for i, t in enumerate(texts)]
+    (folder / "in.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=2000, special_tokens=["[UNK]", "<|endoftext|>"], show_progress=False
+    )
+    tok.train_from_iterator(texts[::3], trainer)
+    tok.save(str(folder / "tokenizer.json"))
+    return folder / "in.jsonl", folder / "tokenizer.json"
+
+
+def source_tokens(corpus: tuple[Path, Path]) -> dict[str, list[int]]:
+    docs, tok_path = corpus
+    tok = Tokenizer.from_file(str(tok_path))
+    eos = tok.token_to_id("<|endoftext|>")
+    rows = [json.loads(line) for line in docs.read_text().splitlines()]
+    return {r["id"]: [*tok.encode(r["text"], add_special_tokens=False).ids, eos] for r in rows}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("fmt", ["megatron", "npy"])
+def test_tokens_read_back_exactly(fmt: str, corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    docs, tok = corpus
+    manifest = export_tokens(
+        str(docs),
+        tokenizer=str(tok),
+        fmt=fmt,
+        out=tmp_path,
+        shard_tokens=60_000,
+        bucket_bytes=200_000,
+    )
+    expected = source_tokens(corpus)
+    got: dict[str, list[int]] = {}
+    order: list[str] = []
+    shards = [f["name"] for f in manifest["files"] if "tokens" in f]
+    assert len(shards) > 3
+    for name in shards:
+        prefix = tmp_path / name.split(".")[0]
+        ids = [json.loads(line) for line in Path(f"{prefix}.ids.jsonl").read_text().splitlines()]
+        seqs = READERS[fmt](prefix)
+        assert len(ids) == len(seqs)
+        for i, seq in zip(ids, seqs):
+            got[i] = seq.tolist()
+            order.append(i)
+    assert got == expected
+    assert manifest["documents"] == len(expected)
+    assert manifest["tokens"] == sum(len(t) for t in expected.values())
+    assert order != list(expected), "documents were not shuffled"
+    for f in manifest["files"]:
+        assert hashlib.sha256((tmp_path / f["name"]).read_bytes()).hexdigest() == f["sha256"]
+    assert not (tmp_path / ".curate-export-work").exists()
+
+
+@pytest.mark.shared
+def test_same_seed_same_bytes_other_seed_other_order(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    docs, tok = corpus
+
+    def digests(seed: int, out: Path) -> dict[str, str]:
+        m = export_tokens(
+            str(docs), tokenizer=str(tok), fmt="npy", out=out, seed=seed, bucket_bytes=300_000
+        )
+        return {f["name"]: f["sha256"] for f in m["files"]}
+
+    first = digests(1, tmp_path / "a")
+    assert digests(1, tmp_path / "b") == first
+    assert digests(2, tmp_path / "c") != first
+
+
+@pytest.mark.shared
+def test_cli_exports_and_refuses_a_foreign_folder(
+    corpus: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs, tok = corpus
+    out = tmp_path / "out"
+    main(["export", str(docs), "--tokenizer", str(tok), "--format", "megatron", "-o", str(out)])
+    assert "megatron shard(s)" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tokenizer"]["sha256"] == hashlib.sha256(tok.read_bytes()).hexdigest()
+    assert manifest["dtype"] == "uint16" and manifest["eos"]["token"] == "<|endoftext|>"
+    # A second export into the same folder replaces the first.
+    main(["export", str(docs), "-t", str(tok), "--format", "npy", "-o", str(out)])
+    assert not list(out.glob("*.bin"))
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(docs), "-t", str(tok), "--format", "npy", "-o", str(foreign)])
+    assert exit_info.value.code == 2
+    assert "not empty and holds no earlier export" in capsys.readouterr().err
+    assert (foreign / "thesis.tex").read_text() == "mine"
+
+
+def test_missing_tokenizer_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"text": "a"}\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "export",
+                str(tmp_path / "in.jsonl"),
+                "-t",
+                str(tmp_path / "nope.json"),
+                "--format",
+                "npy",
+                "-o",
+                str(tmp_path / "out"),
+            ]
+        )
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.shared
+def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from curate.executor.run import run_recipe
+    from curate.recipe import parse_recipe
+
+    docs, tok = corpus
+    recipe = parse_recipe(
+        {
+            "name": "tokens",
+            "input": {"path": str(docs)},
+            "stages": [{"use": "score.tokens", "with": {"tokenizer": str(tok)}}],
+            "output": {"path": str(tmp_path / "out")},
+        }
+    )
+    run_recipe(recipe)
+    table = pq.read_table(sorted((tmp_path / "out" / "data").glob("*.parquet"))[0])
+    counts = dict(zip(table.column("id").to_pylist(), table.column("n_tokens").to_pylist()))
+    expected = source_tokens(corpus)
+    assert counts == {i: len(t) - 1 for i, t in expected.items() if i in counts}
+    assert len(counts) == table.num_rows
