@@ -9,16 +9,33 @@ score columns), so they are concatenated diagonally: missing columns are null.
 ...     "id": ["a:0"], "text": ["x"]}), d / "curate" / "removed" / "0.parquet")
 >>> read_ledger(d).select("id", "stage", "reason").rows()
 [('a:0', 'filter', 'filtered')]
+
+What the ledger keeps of a removed document's text is the recipe's ``output.ledger_text``:
+``redact`` (the default) passes it through the recipe's ``redact.pii`` redactor, with that
+stage's parameters, when the recipe has one, so the ledger holds no more personal data than the
+dataset; ``keep`` keeps it as read; ``drop`` leaves the text null.
+
+>>> from curate.pii import Redactor
+>>> rewrite = ledger_rewrite("redact", Redactor())
+>>> rewrite(pa.table({"id": ["a:1"], "text": ["mail bob@corp.io"]})).column("text").to_pylist()
+['mail <EMAIL>']
+>>> ledger_rewrite("redact", None) is None
+True
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
+import pyarrow as pa
 
 from curate import schema
+from curate.pii import Redactor
+
+LedgerText = Literal["redact", "keep", "drop"]
 
 
 def ledger_files(run_dir: str | Path) -> list[Path]:
@@ -49,3 +66,31 @@ def read_ledger(
             }
         )
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def ledger_text_kept(mode: LedgerText, redactor: Redactor | None) -> str:
+    """What the ledger's ``text`` column holds, as the run report states it."""
+    if mode == "drop":
+        return "dropped"
+    return "redacted" if mode == "redact" and redactor is not None else "as read"
+
+
+def ledger_rewrite(
+    mode: LedgerText, redactor: Redactor | None
+) -> Callable[[pa.Table], pa.Table] | None:
+    """How ledger tables are rewritten for ``output.ledger_text``; None when they are kept."""
+    if mode == "keep" or (mode == "redact" and redactor is None):
+        return None
+
+    def rewrite(table: pa.Table) -> pa.Table:
+        if schema.TEXT not in table.column_names:
+            return table
+        i = table.column_names.index(schema.TEXT)
+        column = table.column(i)
+        if mode == "drop" or redactor is None:
+            text = pa.nulls(len(table), type=column.type)
+        else:
+            text = redactor.redact_arrow(column)[0].cast(column.type)
+        return table.set_column(i, table.field(i), text)
+
+    return rewrite

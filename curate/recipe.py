@@ -77,6 +77,11 @@ class OutputSpec(_Model):
         512 << 20, gt=0, description="Uncompressed bytes at most per output file."
     )
     compression: Compression = Field("zstd", description="Parquet compression.")
+    ledger_text: Literal["redact", "keep", "drop"] = Field(
+        "redact",
+        description="Text of removed documents in the ledger: redact (with the recipe's "
+        "redact.pii redactor, when it has one), keep as read, or drop (null).",
+    )
 
 
 class Recipe(_Model):

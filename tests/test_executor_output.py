@@ -35,9 +35,17 @@ def test_file_url_is_a_local_folder(tmp_path: Path) -> None:
 def test_url_output_is_uploaded_complete(tmp_path: Path) -> None:
     fsspec = pytest.importorskip("fsspec")
     fs = fsspec.filesystem("memory")
+    # A previous run's output: its report names the data file the new run replaces.
     fs.pipe("/bucket/out/data/train-00000-of-00009.parquet", b"stale")
+    fs.pipe(
+        "/bucket/out/curate/run.json",
+        json.dumps({"output": {"data": ["train-00000-of-00009.parquet"], "removed": []}}).encode(),
+    )
+    fs.pipe("/bucket/out/data/notes.txt", b"not curate's")
     report = run_recipe(parse_recipe(_recipe(tmp_path)), output="memory://bucket/out")
     names = sorted(p.removeprefix("/bucket/out/") for p in fs.find("/bucket/out"))
+    assert fs.cat("/bucket/out/data/notes.txt") == b"not curate's"
+    names.remove("data/notes.txt")
     assert names == [
         "README.md",
         *[n for n in names if n.startswith("croissant")],
@@ -74,3 +82,17 @@ def test_missing_driver_for_the_output_fails_before_the_run(
         run_recipe(parse_recipe(_recipe(tmp_path)), output="s3://bucket/out")
     assert err.value.hint == "pip install s3fs"
     assert not (tmp_path / "cache" / "staging").exists()
+
+
+def test_url_holding_other_files_is_refused_without_overwrite(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    from curate.errors import DataError
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/mine/thesis.tex", b"chapter 1")
+    with pytest.raises(DataError, match="not a curate output"):
+        run_recipe(parse_recipe(_recipe(tmp_path)), output="memory://bucket/mine")
+    assert fs.find("/bucket/mine") == ["/bucket/mine/thesis.tex"]
+    run_recipe(parse_recipe(_recipe(tmp_path)), output="memory://bucket/mine", overwrite=True)
+    assert fs.cat("/bucket/mine/thesis.tex") == b"chapter 1"
+    assert fs.exists("/bucket/mine/curate/run.json")

@@ -100,6 +100,12 @@ class _Progress:
     is_flag=True,
     help="With --resume: start over when the recipe or input changed instead of failing.",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Write into a non-empty folder that is not a curate output (its other files are "
+    "kept; README.md and croissant.json are replaced).",
+)
 @click.option("--quiet", "quiet_run", is_flag=True, help="No progress output.")
 def run(
     recipe: Path,
@@ -111,6 +117,7 @@ def run(
     limit: int | None,
     resume: bool,
     force: bool,
+    overwrite: bool,
     quiet_run: bool,
 ) -> None:
     """Run RECIPE and write the curated dataset, its ledger, report and card.
@@ -119,6 +126,9 @@ def run(
     Example:
       curate run recipes/quickstart.yaml -o out/quickstart --workers 2
       curate run recipes/quickstart.yaml -o out/quickstart --resume   # after a crash
+
+    The output folder must be new, empty or a previous curate output, and outside every
+    input; a previous output's data and ledger files are replaced, nothing else is deleted.
     """
     from curate.executor import run_recipe
 
@@ -135,6 +145,7 @@ def run(
             ray_address=ray_address,
             resume=resume,
             force=force,
+            overwrite=overwrite,
         )
     out = output or parsed.output.path
     click.echo(

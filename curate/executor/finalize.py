@@ -1,26 +1,35 @@
 """Moving finished shards into the output folder, in steps that a resumed run can repeat.
 
-The plan (which work file becomes which output file) is recorded before anything moves; files
-are then moved into ``.curate-work/final`` and the two folders swapped into place. Each step
-checks what is already done, so a run killed at any point finishes the move when resumed.
+The plan (which work file becomes which output file, and which files of a previous run in the
+output folder go) is recorded before anything moves. Files are then staged in
+``.curate-work/final`` (ledger files rewritten on the way when their text is redacted or
+dropped), the previous run's files are removed, and the staged files are moved into place.
+Each step checks what is already done, so a run killed at any point finishes the move when
+resumed. Files in the output folder that curate did not write are never touched.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from curate import schema
 from curate.errors import CheckFailed
 from curate.executor.engine import ExecResult
 from curate.executor.report import IdTally
 from curate.executor.state import RunState, crash_point
+from curate.io.atomic import write_parquet_atomic
+from curate.io.idset import IdSet
 from curate.io.writer import Compression, ShardWriter
 
 #: Output folders, relative to OUT, and their staging names inside the working folder.
 TARGETS = {"data": "data", "removed": "curate/removed"}
+#: Rewrites a ledger table on its way to the output (redacting or dropping its text).
+LedgerRewrite = Callable[[pa.Table], pa.Table]
 
 
 def _plan(
@@ -45,41 +54,73 @@ def finalize(
     res: ExecResult,
     empty_schema: pa.Schema,
     compression: Compression,
+    *,
+    stale: Sequence[str] = (),
+    rewrite_ledger: LedgerRewrite | None = None,
 ) -> tuple[list[Path], list[Path]]:
-    """Move finished shards to ``out/data`` and ledgers to ``out/curate/removed``."""
+    """Move finished shards to ``out/data`` and ledgers to ``out/curate/removed``.
+
+    ``stale`` are the files of a previous run in ``out`` (relative paths) to remove first.
+    """
     plan = state.done("finalize")
     if plan is None:
-        shutil.rmtree(state.work / "final", ignore_errors=True)
-        plan = _plan(state, res, empty_schema, compression)
+        plan = {**_plan(state, res, empty_schema, compression), "stale": list(stale)}
         state.mark("finalize", plan)
-    (out / "curate").mkdir(parents=True, exist_ok=True)
-    for kind, moves in plan.items():
+    for kind in TARGETS:
         staged = state.work / "final" / kind
-        target = out / TARGETS[kind]
-        for src, name in moves:
+        for src, name in plan[kind]:
             path = state.abs(src)
-            if path.exists():
+            if not path.exists():
+                continue
+            if kind == "removed" and rewrite_ledger is not None:
+                table = rewrite_ledger(pq.read_table(path))
+                write_parquet_atomic(table, staged / name, compression=compression)
+                path.unlink()
+            else:
                 staged.mkdir(parents=True, exist_ok=True)
                 os.replace(path, staged / name)
-                crash_point("finalize-move")
-        if staged.exists() or not moves:
-            staged.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                shutil.rmtree(target)
-            crash_point("finalize-swap")
-            os.replace(staged, target)
+            crash_point("finalize-move")
+    if state.done("finalize-cleared") is None:
+        for rel in plan["stale"]:
+            (out / rel).unlink(missing_ok=True)
+        state.mark("finalize-cleared", {})
+    for kind, folder in TARGETS.items():
+        staged = state.work / "final" / kind
+        target = out / folder
+        target.mkdir(parents=True, exist_ok=True)
+        crash_point("finalize-swap")
+        for _, name in plan[kind]:
+            if (staged / name).exists():
+                os.replace(staged / name, target / name)
     return [out / "data" / n for _, n in plan["data"]], [
         out / "curate" / "removed" / n for _, n in plan["removed"]
     ]
 
 
 def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> None:
-    """Every input id is in the output or the ledger, exactly once."""
+    """Every input id is in the output or the ledger, exactly once, and no id twice.
+
+    Equal tallies alone would pass an input that holds the same documents twice (a file listed
+    twice, or a link to a file that is read too), so distinct ids are counted as well.
+    """
     seen = IdTally()
-    seen.add_files(data)
-    seen.add_files(removed)
+    distinct = IdSet()
+    repeated: list[str] = []
+    for path in [*data, *removed]:
+        ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
+        seen.add(ids)
+        again = distinct.add(ids)
+        if not repeated and again.any():
+            repeated.append(str(ids[int(again.argmax())]))
     if seen != tally:
         raise CheckFailed(
             f"accounting check failed: {tally.count} ids read, {seen.count} kept or in the ledger",
             hint="this is a bug in a stage or the executor; please report it with the recipe",
+        )
+    if len(distinct) != seen.count:
+        raise CheckFailed(
+            f"accounting check failed: {seen.count} rows kept or in the ledger, but only "
+            f"{len(distinct)} distinct ids (id {repeated[0]!r} appears more than once)",
+            hint="the input holds the same documents more than once (a file listed twice, or a "
+            "link to a file that is also read): list each file once",
         )

@@ -3,6 +3,8 @@
 A run whose output is a URL works in a local staging folder, named after the URL inside the
 cache (so ``--resume`` finds it again), and uploads the finished folder at the end: the data and
 ledger files first, ``run.json`` last, so a reader that sees ``run.json`` sees a complete run.
+As for local folders, a URL that holds files but no run report is refused unless
+``overwrite``, and only the files of the previous run that its report names are removed.
 ``file://`` URLs are plain local paths.
 
 >>> output_location("file:///data/out")
@@ -17,9 +19,12 @@ ledger files first, ``run.json`` last, so a reader that sees ``run.json`` sees a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+from curate.errors import DataError
 from curate.io.urls import is_url, url_fs
 
 #: The report goes last: its presence means the rest was uploaded.
@@ -47,13 +52,47 @@ def output_location(spec: str | Path) -> tuple[Path, str | None]:
     return _cache() / "staging" / digest, text
 
 
-def upload(local: Path, url: str) -> None:
-    """Copy the finished run folder ``local`` to ``url``, replacing its data and ledger."""
+def remote_stale(url: str, *, overwrite: bool) -> list[str]:
+    """Files of a previous run at ``url`` that the upload replaces (relative to it).
+
+    Raises :class:`~curate.errors.DataError` when ``url`` holds files but no run report,
+    unless ``overwrite``.
+    """
     fs, root = url_fs(url)
     root = root.rstrip("/")
-    for stale in ("data", "curate/removed", "curate/audit"):
-        if fs.exists(f"{root}/{stale}"):
-            fs.rm(f"{root}/{stale}", recursive=True)
+    if not fs.exists(f"{root}/{LAST}"):
+        held = fs.find(root) if fs.exists(root) else []
+        if held and not overwrite:
+            raise DataError(
+                f"output folder {url}: not empty and not a curate output (no {LAST})",
+                hint="choose a new or empty folder, or pass --overwrite to write into it "
+                "(its files are kept, apart from those the run writes)",
+            )
+        return []
+    try:
+        output = json.loads(fs.cat_file(f"{root}/{LAST}"))["output"]
+        names = [("data", n) for n in output["data"]] + [
+            ("curate/removed", n) for n in output["removed"]
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{url}/{LAST} is damaged, so which files the previous run wrote is unknown",
+            hint="remove the previous run's files there yourself, or use a new folder",
+        ) from exc
+    audit = fs.find(f"{root}/curate/audit") if fs.exists(f"{root}/curate/audit") else []
+    return [f"{folder}/{name}" for folder, name in names if isinstance(name, str)] + [
+        f.split(f"{root}/", 1)[-1] for f in audit
+    ]
+
+
+def upload(local: Path, url: str, *, stale: Sequence[str] = ()) -> None:
+    """Copy the finished run folder ``local`` to ``url``, after removing the ``stale`` files
+    of the previous run there."""
+    fs, root = url_fs(url)
+    root = root.rstrip("/")
+    for rel in stale:
+        if fs.exists(f"{root}/{rel}"):
+            fs.rm(f"{root}/{rel}")
     files = sorted(
         p.relative_to(local).as_posix()
         for p in local.rglob("*")

@@ -1,4 +1,5 @@
-"""Run report pieces: software versions, input fingerprints and the accounting check."""
+"""The run report (``curate/run.json``) and its pieces: software versions, input fingerprints,
+the id tally of the accounting check."""
 
 from __future__ import annotations
 
@@ -107,3 +108,41 @@ class IdTally:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def run_report(
+    *,
+    recipe: dict[str, Any],
+    inputs: dict[str, Any],
+    models: dict[str, str],
+    stages: list[dict[str, Any]],
+    rows_in: int,
+    rows_out: int,
+    limit: int | None,
+    seconds: float,
+    created: str,
+    data: Sequence[Path],
+    removed: Sequence[Path],
+    ledger_text: str,
+) -> dict[str, Any]:
+    """The run report. ``partial`` is true when ``--limit`` cut the input short: such an
+    output is a sample, not the curated dataset (``curate publish`` refuses it).
+    """
+    return {
+        "recipe": recipe,
+        "versions": versions(models),
+        "input": inputs,
+        "rows_in": rows_in,
+        "rows_out": rows_out,
+        "rows_removed": rows_in - rows_out,
+        "limit": limit,
+        "partial": limit is not None,
+        "seconds": round(seconds, 3),
+        "created": created,
+        "stages": stages,
+        "output": {
+            "data": [p.name for p in data],
+            "removed": [p.name for p in removed],
+            "ledger_text": ledger_text,
+        },
+    }

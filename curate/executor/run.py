@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -23,19 +24,23 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from curate import schema
-from curate.errors import CurateError
+from curate.errors import CurateError, DataError
 from curate.executor.driver_global import ShardConfig
-from curate.executor.engine import ExecResult, Progress
+from curate.executor.engine import Progress
 from curate.executor.finalize import check_accounting, finalize
 from curate.executor.local import LocalExecutor
+from curate.executor.outdir import check_output
 from curate.executor.plan import Step, output_schema, plan_columns, segments
-from curate.executor.remote import output_location, upload
-from curate.executor.report import IdTally, fingerprint, versions
+from curate.executor.remote import output_location, remote_stale, upload
+from curate.executor.report import fingerprint, run_report
 from curate.executor.source import InputStream
-from curate.executor.state import RunState, crash_point, run_key, write_json_atomic
+from curate.executor.state import RunState, crash_point, run_key
+from curate.io.atomic import disk_full, write_json_atomic
 from curate.io.reader import InputReader
-from curate.io.sources import resolve
+from curate.io.sources import Resolved, resolve
+from curate.ledger import ledger_rewrite, ledger_text_kept
 from curate.recipe import Recipe, parse_recipe
+from curate.stages.redact_pii import RedactPii
 
 __all__ = ["parse_recipe", "run_recipe"]
 log = logging.getLogger(__name__)
@@ -61,20 +66,83 @@ def run_recipe(
     ray_address: str | None = None,
     resume: bool = False,
     force: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run ``recipe`` and return the run report (also written to ``OUT/curate/run.json``).
 
     ``output`` (or the recipe's ``output.path``) may be a local folder or a URL of any file
-    system fsspec knows (``s3://...``, with its driver installed). With ``resume``, an
-    interrupted run of the same recipe over the same input in the same
-    output folder continues where it stopped; a different recipe or input raises
-    :class:`~curate.errors.RecipeError` saying what changed, unless ``force`` (start over).
+    system fsspec knows (``s3://...``, with its driver installed). It must be new, empty, or
+    the output of a previous run (whose files it replaces); any other folder is refused unless
+    ``overwrite``, and an output that equals, contains or lies inside an input always is (see
+    :mod:`curate.executor.outdir`). With ``resume``, an interrupted run of the same recipe over
+    the same input in the same output folder continues where it stopped; a different recipe
+    or input raises :class:`~curate.errors.RecipeError` saying what changed, damaged progress
+    a :class:`~curate.errors.DataError` saying what is damaged, unless ``force`` (start over).
+    A failed run keeps its working folder when ``resume`` could continue from it, and removes
+    it otherwise; the error says which.
     """
-    started = time.perf_counter()
-    notify = progress or (lambda _label, _rows: None)
-    resolved = resolve(list(inputs) if inputs else recipe.input.path)
+    specs = list(inputs) if inputs else recipe.input.path
+    resolved = resolve(specs)
     out, remote = output_location(output if output is not None else recipe.output.path)
     steps = build_steps(recipe)
+    stale = (
+        remote_stale(remote, overwrite=overwrite)
+        if remote is not None
+        else check_output(
+            out,
+            resolved.sources,
+            [specs] if isinstance(specs, str) else [str(s) for s in specs],
+            overwrite=overwrite,
+        )
+    )
+    existed = out.exists()
+    key = run_key(recipe.resolved(), resolved.sources, limit)
+    state = RunState.open(out / WORKDIR, key, resume=resume, force=force)
+    try:
+        report = _execute(
+            recipe,
+            steps,
+            resolved,
+            key,
+            state,
+            out,
+            [] if remote is not None else stale,
+            executor=executor,
+            workers=workers,
+            limit=limit,
+            notify=progress or (lambda _label, _rows: None),
+            ray_address=ray_address,
+        )
+        if remote is not None:
+            upload(out, remote, stale=stale)
+    except BaseException as exc:
+        failure = _failed(exc, state, out, existed)
+        if failure is exc:
+            raise
+        raise failure from exc
+    state.remove()
+    if remote is not None:
+        shutil.rmtree(out, ignore_errors=True)
+    return report
+
+
+def _execute(
+    recipe: Recipe,
+    steps: list[Step],
+    resolved: Resolved,
+    key: dict[str, Any],
+    state: RunState,
+    out: Path,
+    stale: list[str],
+    *,
+    executor: Literal["local", "ray"],
+    workers: int,
+    limit: int | None,
+    notify: Progress,
+    ray_address: str | None,
+) -> dict[str, Any]:
+    """Read, run the stages, move the output into place, check it, write the report and card."""
+    started = time.perf_counter()
     inp = recipe.input
     reader = InputReader(
         resolved.sources,
@@ -84,12 +152,13 @@ def run_recipe(
         on_error=inp.on_error,
         limit=limit,
     )
-    key = run_key(recipe.resolved(), resolved.sources, limit)
-    state = RunState.open(out / WORKDIR, key, resume=resume, force=force)
     source = InputStream(reader, notify)
     plan_columns(steps, {f.name: f.type for f in source.schema()})
     shards = ShardConfig(
-        recipe.output.shard_rows, recipe.output.shard_bytes, recipe.output.compression
+        recipe.output.shard_rows,
+        recipe.output.shard_bytes,
+        recipe.output.compression,
+        sized="shard_rows" not in recipe.output.model_fields_set,
     )
     if executor == "ray":
         # RayExecutor itself says how to install Ray when it is missing.
@@ -102,75 +171,80 @@ def run_recipe(
         res = LocalExecutor(workers=workers, progress=notify).execute(
             segments(steps), source, state, shards
         )
+    redactor = next((s.stage.redactor() for s in steps if isinstance(s.stage, RedactPii)), None)
+    mode = recipe.output.ledger_text
     empty = output_schema(steps, source.schema())
-    data, removed = finalize(state, out, res, empty, recipe.output.compression)
-    check_accounting(source.tally, data, removed)
-    report = _report(
-        recipe,
-        resolved,
-        steps,
+    data, removed = finalize(
+        state,
+        out,
         res,
-        source.unreadable_rows,
-        source.tally,
-        data,
-        removed,
-        state.created,
-        time.perf_counter() - started,
-        limit,
-        key["input"],
+        empty,
+        recipe.output.compression,
+        stale=stale,
+        rewrite_ledger=ledger_rewrite(mode, redactor),
+    )
+    check_accounting(source.tally, data, removed)
+    models: dict[str, str] = {}
+    for step in steps:
+        models.update(step.stage.model_versions())
+    inputs = fingerprint(resolved.sources, key["input"])
+    inputs["registry_refs"] = list(resolved.registry_refs)
+    inputs["unreadable"] = source.unreadable_rows
+    report = run_report(
+        recipe=recipe.resolved(),
+        inputs=inputs,
+        models=models,
+        stages=[
+            {
+                "use": step.stage.name,
+                "label": step.label,
+                "params": step.stage.params(),
+                **res.stats[step.label].to_json(),
+            }
+            for step in steps
+        ],
+        rows_in=source.tally.count,
+        rows_out=sum(res.rows),
+        limit=limit,
+        seconds=time.perf_counter() - started,
+        created=state.created,
+        data=data,
+        removed=removed,
+        ledger_text=ledger_text_kept(mode, redactor),
     )
     crash_point("before-report")
     write_json_atomic(out / "curate" / "run.json", report)
     _after(recipe, out)
     crash_point("after-card")
-    if remote is not None:
-        upload(out, remote)
-    state.remove()
-    if remote is not None:
-        shutil.rmtree(out, ignore_errors=True)
     return report
 
 
-def _report(
-    recipe: Recipe,
-    resolved: Any,
-    steps: list[Step],
-    res: ExecResult,
-    unreadable: int,
-    tally: IdTally,
-    data: list[Path],
-    removed: list[Path],
-    created: str,
-    seconds: float,
-    limit: int | None,
-    identities: list[dict[str, Any]],
-) -> dict[str, Any]:
-    models: dict[str, str] = {}
-    for step in steps:
-        models.update(step.stage.model_versions())
-    stages = []
-    for step in steps:
-        st = res.stats[step.label].to_json()
-        stages.append(
-            {"use": step.stage.name, "label": step.label, "params": step.stage.params(), **st}
+def _failed(exc: BaseException, state: RunState, out: Path, existed: bool) -> BaseException:
+    """The error to raise for a failed run, after keeping or removing its working folder.
+
+    The folder is kept when it holds finished work that ``--resume`` can continue from.
+    """
+    progress = state.work / "progress"
+    if progress.is_dir() and any(progress.glob("*.json")):
+        note = f"the finished work is kept in {state.work}: run again with --resume to continue"
+    else:
+        state.remove()
+        if not existed:
+            shutil.rmtree(out / "curate", ignore_errors=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        note = f"nothing was finished, so {state.work} was removed"
+    if disk_full(exc):
+        filename = getattr(exc, "filename", None)
+        folder = Path(filename).parent if filename else state.work
+        return DataError(
+            f"no space left on the device holding {folder}", hint=f"free some space; {note}"
         )
-    rows_out = sum(res.rows)
-    inp = fingerprint(resolved.sources, identities)
-    inp["registry_refs"] = list(resolved.registry_refs)
-    inp["unreadable"] = unreadable
-    return {
-        "recipe": recipe.resolved(),
-        "versions": versions(models),
-        "input": inp,
-        "rows_in": tally.count,
-        "rows_out": rows_out,
-        "rows_removed": tally.count - rows_out,
-        "limit": limit,
-        "seconds": round(seconds, 3),
-        "created": created,
-        "stages": stages,
-        "output": {"data": [p.name for p in data], "removed": [p.name for p in removed]},
-    }
+    if isinstance(exc, CurateError):
+        exc.hint = f"{exc.hint}; {note}" if exc.hint else note
+        return exc
+    log.error("run failed: %s", note)
+    return exc
 
 
 def _after(recipe: Recipe, out: Path) -> None:

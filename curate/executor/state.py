@@ -5,16 +5,18 @@ run: the resolved recipe, the curate version, the row limit and every input file
 modification time, digest of its ends, and a URL's ETag when its file system gives one). Each
 finished unit of work (the read, a shard of a segment, a global stage, a whole segment, the final
 move) leaves a small JSON marker under ``progress/``, written atomically after the files it names
-are complete. Resuming skips every unit that has a marker and redoes the others; as every unit is
-deterministic, the output is the same as that of an uninterrupted run.
+are complete, with their sizes and SHA-256 digests. Resuming first checks that every marker and
+the files it names are intact (:mod:`curate.executor.damage`), then skips every unit that has a
+marker and redoes the others; as every unit is deterministic, the output is the same as that of
+an uninterrupted run.
 
 >>> import tempfile, pathlib
 >>> work = pathlib.Path(tempfile.mkdtemp()) / ".curate-work"
 >>> key = {"recipe": {"name": "demo"}, "curate": "0.1.0", "limit": None, "input": []}
 >>> state = RunState.open(work, key, resume=False, force=False)
->>> state.mark("shard-seg0-00000", {"rows": [3]})
->>> RunState.open(work, key, resume=True, force=False).done("shard-seg0-00000")
-{'rows': [3]}
+>>> state.mark("shard-seg0-00000", {"files": [], "rows": [], "ledger": None, "stats": {}})
+>>> RunState.open(work, key, resume=True, force=False).done("shard-seg0-00000")["rows"]
+[]
 >>> try:
 ...     RunState.open(work, dict(key, limit=10), resume=True, force=False)
 ... except RecipeError as exc:
@@ -35,7 +37,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from curate.errors import RecipeError
+from curate.errors import DataError, RecipeError
+from curate.executor.damage import DAMAGE_HINT, check_progress, file_record
+from curate.io.atomic import write_json_atomic
 from curate.io.sources import Source
 from curate.io.urls import file_identity
 
@@ -119,17 +123,6 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class RunState:
     """The progress markers of one run in its working folder."""
 
@@ -143,31 +136,38 @@ class RunState:
     def open(cls, work: Path, key: dict[str, Any], *, resume: bool, force: bool) -> RunState:
         """Continue the run in ``work`` (``resume``) or start a new one there.
 
-        Resuming a run whose key differs raises :class:`RecipeError` listing what changed,
-        unless ``force``, which starts over.
+        Resuming a run whose key differs raises :class:`RecipeError` listing what changed, and
+        resuming from damaged progress (an unreadable ``state.json`` or marker, a work file
+        missing or changed under its marker) raises :class:`DataError` saying what is damaged;
+        ``force`` starts over instead.
         """
         state_file = work / STATE
-        old: dict[str, Any] | None = None
-        if state_file.exists():
-            try:
-                old = json.loads(state_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                log.warning("%s is unreadable; starting over", state_file)
-        if resume and old is not None:
-            changes = describe_changes(old["key"], json.loads(json.dumps(key)))
-            if not changes:
-                log.info("resuming the interrupted run in %s", work)
-                return cls(work, key, old["created"], True)
-            if not force:
-                shown = "; ".join(changes[:5]) + ("; ..." if len(changes) > 5 else "")
-                raise RecipeError(
-                    f"cannot resume {work.parent}: {shown}",
-                    hint="undo the change to resume, or pass --force to start the run over",
-                )
-            log.warning("starting over in %s: %s", work.parent, "; ".join(changes))
+        if resume and state_file.exists():
+            old, damage = _read_state(state_file)
+            if damage is None:
+                assert old is not None
+                changes = describe_changes(old["key"], json.loads(json.dumps(key)))
+                if not changes:
+                    state = cls(work, key, old["created"], True)
+                    damage = state.damage()
+                    if damage is None:
+                        log.info("resuming the interrupted run in %s", work)
+                        return state
+                elif not force:
+                    shown = "; ".join(changes[:5]) + ("; ..." if len(changes) > 5 else "")
+                    raise RecipeError(
+                        f"cannot resume {work.parent}: {shown}",
+                        hint="undo the change to resume, or pass --force to start the run over",
+                    )
+                else:
+                    log.warning("starting over in %s: %s", work.parent, "; ".join(changes))
+            if damage is not None:
+                if not force:
+                    raise DataError(f"cannot resume {work.parent}: {damage}", hint=DAMAGE_HINT)
+                log.warning("starting over in %s: %s", work.parent, damage)
         elif resume:
             log.info("nothing to resume in %s; starting a new run", work.parent)
-        elif old is not None:
+        elif state_file.exists():
             log.warning("discarding the interrupted run in %s (use --resume to continue it)", work)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -178,16 +178,46 @@ class RunState:
     def _marker(self, name: str) -> Path:
         return self.work / "progress" / f"{name}.json"
 
+    def _record(self, path: Path) -> dict[str, Any]:
+        """A marker file as written by :meth:`mark`; DataError when it is not one."""
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise DataError(f"progress record {path} is damaged ({exc})", hint=DAMAGE_HINT) from exc
+        if not isinstance(record, dict) or set(record) != {"data", "files"}:
+            raise DataError(
+                f"progress record {path} is damaged (not a record curate wrote)",
+                hint=DAMAGE_HINT,
+            )
+        return record
+
     def done(self, name: str) -> Any:
         """The data recorded when unit ``name`` finished, or None if it has not."""
         path = self._marker(name)
         if not path.exists():
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return self._record(path)["data"]
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """Every marker of the run by unit name, as :meth:`mark` wrote it."""
+        return {p.stem: self._record(p) for p in sorted((self.work / "progress").glob("*.json"))}
+
+    def damage(self) -> str | None:
+        """What is damaged in the recorded progress, or None when a resume can trust it."""
+        try:
+            records = self.records()
+        except DataError as exc:
+            return exc.message
+        return check_progress(self.work, records)
 
     def mark(self, name: str, data: Any) -> None:
-        """Record that unit ``name`` finished, with what later steps need to know about it."""
-        write_json_atomic(self._marker(name), data)
+        """Record that unit ``name`` finished, with what later steps need to know about it.
+
+        The size and digest of every work file the data names are recorded with it, so a
+        resumed run notices a file deleted or changed since.
+        """
+        files = {rel: file_record(self.work / rel) for rel in _work_files(self.work, data)}
+        write_json_atomic(self._marker(name), {"data": data, "files": files})
         crash_point(f"after-{name.split('-')[0]}")
 
     def rel(self, path: Path | str) -> str:
@@ -200,3 +230,31 @@ class RunState:
     def remove(self) -> None:
         """Delete the working folder once the run is complete."""
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _read_state(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """``state.json``'s content, or what is wrong with it."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return None, f"{path} is damaged ({exc})"
+    if (
+        not isinstance(old, dict)
+        or not isinstance(old.get("key"), dict)
+        or not isinstance(old.get("created"), str)
+        or not isinstance(old["key"].get("input"), list)
+        or not all(isinstance(f, dict) and "path" in f for f in old["key"]["input"])
+    ):
+        return None, f"{path} is damaged (not a run state curate wrote)"
+    return old, None
+
+
+def _work_files(work: Path, data: Any) -> list[str]:
+    """The strings in ``data`` that name files in the working folder."""
+    if isinstance(data, str):
+        return [data] if "/" in data and (work / data).is_file() else []
+    if isinstance(data, dict):
+        return [f for v in data.values() for f in _work_files(work, v)]
+    if isinstance(data, list):
+        return [f for v in data for f in _work_files(work, v)]
+    return []

@@ -1,26 +1,25 @@
-"""Atomic Parquet writing: write to a temporary name, rename when complete.
+"""Parquet shards written atomically: under a temporary name, renamed when complete.
 
-An interrupted run never leaves a half-written file under its final name.
+An interrupted run never leaves a half-written file under its final name, and a full disk is
+reported as an ``OSError`` naming the file being written (see :mod:`curate.io.atomic`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-Compression = Literal["zstd", "snappy", "gzip", "none"]
+from curate.io.atomic import Compression, as_disk_full, temporary_name, write_parquet_atomic
+
+__all__ = ["Compression", "ShardWriter", "write_table_atomic"]
 
 
 def write_table_atomic(table: pa.Table, path: Path, *, compression: Compression = "zstd") -> None:
     """Write ``table`` to ``path`` atomically."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, tmp, compression=None if compression == "none" else compression)
-    os.replace(tmp, path)
+    write_parquet_atomic(table, path, compression=compression)
 
 
 class ShardWriter:
@@ -53,12 +52,12 @@ class ShardWriter:
 
     def _open(self) -> None:
         final = Path(f"{self.prefix}-{len(self.paths):03d}.parquet")
-        self._tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+        self._tmp = temporary_name(final)
         self._tmp.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=self.compression)
         self.paths.append(final)
         self.rows.append(0)
         self._rows = self._bytes = 0
+        self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=self.compression)
 
     def _finish(self) -> None:
         if self._writer is not None and self._tmp is not None:
@@ -66,7 +65,28 @@ class ShardWriter:
             os.replace(self._tmp, self.paths[-1])
             self._writer = None
 
+    def _abandon(self, exc: OSError) -> OSError:
+        """Drop the file being written after a failed write; the error to raise for it."""
+        if self._tmp is not None:
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+            except OSError:
+                pass
+            self._tmp.unlink(missing_ok=True)
+        self._writer = None
+        return as_disk_full(exc, self.paths[-1] if self.paths else self.prefix)
+
     def write(self, batch: pa.RecordBatch) -> None:
+        try:
+            self._write(batch)
+        except OSError as exc:
+            raised = self._abandon(exc)
+            if raised is exc:
+                raise
+            raise raised from exc
+
+    def _write(self, batch: pa.RecordBatch) -> None:
         start = 0
         while start < batch.num_rows:
             if self._writer is None:
@@ -89,7 +109,13 @@ class ShardWriter:
 
     def close(self) -> list[Path]:
         """Finish the current file; with no rows at all, write one empty file with the schema."""
-        if not self.paths:
-            self._open()
-        self._finish()
+        try:
+            if not self.paths:
+                self._open()
+            self._finish()
+        except OSError as exc:
+            raised = self._abandon(exc)
+            if raised is exc:
+                raise
+            raise raised from exc
         return list(self.paths)
