@@ -32,6 +32,7 @@ BUILTINS: dict[str, str] = {
     "score.identity": "curate.stages.score_identity:ScoreIdentity",
     "redact.pii": "curate.stages.redact_pii:RedactPii",
     "decontaminate": "curate.stages.decontaminate:Decontaminate",
+    "score.tokens": "curate.stages.score_tokens:ScoreTokens",
 }
 
 ENTRY_POINT_GROUP = "curate.stages"
