@@ -12,41 +12,87 @@ import sys
 
 import click
 
-from curate import __version__
 from curate.errors import CurateError
 
-#: Every subcommand, as "module:attribute". One module per command or command group.
-COMMANDS: list[str] = [
-    "curate.cli.run:run",
-    "curate.cli.run:check",
-    "curate.cli.stages:stages",
-    "curate.cli.card:card",
-    "curate.cli.publish:publish",
-    "curate.cli.registry:registry",
-    "curate.cli.audit:audit",
-    "curate.cli.models:models",
-]
+#: Every subcommand: name -> ("module:attribute", the line `curate --help` shows for it).
+#: One module per command or command group; add a command with one line here. The line is
+#: the command's own short help (tests/test_cli_startup.py checks it), kept here so that
+#: listing commands imports none of their modules.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "curate.cli.run:run",
+        "Run RECIPE and write the curated dataset, its ledger, report and card.",
+    ),
+    "check": (
+        "curate.cli.run:check",
+        "Validate RECIPE and print the plan without reading data.",
+    ),
+    "stages": (
+        "curate.cli.stages:stages",
+        "List stages with a one-line summary; with NAME, its parameters, defaults and columns.",
+    ),
+    "card": (
+        "curate.cli.card:card",
+        "(Re)write DATASET's README.md card and croissant.json, or validate them with --check.",
+    ),
+    "publish": (
+        "curate.cli.publish:publish",
+        "Publish DATASET as an immutable version of NAME and print NAME@X.Y.Z.",
+    ),
+    "registry": ("curate.cli.registry:registry", "Query the dataset registry."),
+    "audit": (
+        "curate.cli.audit:audit",
+        "Bias audit of DATASET: composition, representation, association, harm, filter impact.",
+    ),
+    "export": (
+        "curate.cli.export:export",
+        "Tokenize DATASET into shuffled, EOS-separated binary shards for a trainer.",
+    ),
+    "models": (
+        "curate.cli.models:models",
+        "Model assets: where each is, its checksum and license; fetch one into the cache.",
+    ),
+}
 
 
 class _LazyGroup(click.Group):
-    """Imports a command's module only when that command runs, so ``curate run`` does not pay
-    for the audit's plotting imports."""
+    """Imports a command's module only when that command runs: ``curate --help`` imports none,
+    and ``curate run`` does not pay for the audit's plotting imports."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(ref.partition(":")[2].replace("_", "-") for ref in COMMANDS)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        for ref in COMMANDS:
-            module, _, attr = ref.partition(":")
-            if attr.replace("_", "-") == cmd_name:
-                command = getattr(importlib.import_module(module), attr)
-                assert isinstance(command, click.Command)
-                return command
-        return None
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[cmd_name][0].partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from curate import __version__
+
+        click.echo(f"curate, version {__version__}")
+        ctx.exit()
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="curate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
 @click.pass_context

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate import models, schema
+from curate import schema
 from curate.errors import RecipeError
 from curate.lang.iso import parse_label
 from curate.lang.lid import Sample, load_fasttext, predict_lines, sample_lines
@@ -117,15 +117,21 @@ class ScoreLanguage(MapStage):
         return [*fields, LANG_SCRIPT] if self.lang_script else fields
 
     def _asset(self) -> str:
+        from curate import models  # downloads need ssl and urllib: import them only when used
+
         return self.model if self.model in models.ASSETS else ASSET
 
     def model_path(self) -> Path:
         """The model file: an asset by name, else a path, by the order of :mod:`curate.models`."""
+        from curate import models
+
         if self.model in models.ASSETS:
             return models.resolve(self.model)
         return models.resolve(ASSET, explicit=self.model)
 
     def model_versions(self) -> dict[str, str]:
+        from curate import models
+
         path = self.model_path()
         digest = models.sha256_file(path)
         asset = self._asset()

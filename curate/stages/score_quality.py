@@ -2,7 +2,7 @@
 
 Signals are measured, never applied: recipes decide with ``filter`` stages (see
 ``recipes/fineweb-like.yaml``). Every column, its source and the source's threshold is listed in
-:data:`curate.quality.signals.SIGNALS` and in docs/language-quality.md.
+:data:`curate.quality.columns.SIGNALS` and in docs/language-quality.md.
 
 Batches are scored in slices of about 1.5 MB of text: the arrays of one slice stay in the CPU
 cache, which makes the whole batch faster than one pass over it.
@@ -14,14 +14,13 @@ import itertools
 from collections.abc import Mapping
 from typing import ClassVar
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
 from curate import schema
 from curate.errors import RecipeError
-from curate.quality.signals import GROUPS, SIGNALS, Group, compute
+from curate.quality.columns import GROUPS, SIGNALS, Group
 from curate.stage import MapStage, set_column
 
 #: Text bytes per slice: small enough for a slice's arrays to stay in the CPU cache.
@@ -79,6 +78,8 @@ class ScoreQuality(MapStage):
         return out
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        from curate.quality.signals import compute
+
         text = batch.column(schema.TEXT).cast(pa.large_string())
         langs: list[str | None] | str = self.language
         if self.lang_column is not None:
@@ -97,6 +98,8 @@ class ScoreQuality(MapStage):
 
 def _slices(text: pa.Array) -> list[tuple[int, int]]:
     """Row ranges of about :data:`SLICE_BYTES` of text each (at least one row)."""
+    import numpy as np
+
     sizes = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
     ends = np.searchsorted(
         np.cumsum(sizes), np.arange(1, 1 + int(sizes.sum()) // SLICE_BYTES) * SLICE_BYTES

@@ -1,0 +1,73 @@
+"""Start-up: the CLI lists commands without importing them; listing stages and checking a recipe
+import no model runtime. Each case runs in a fresh interpreter, which is what a user starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from curate.cli import COMMANDS, cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Imported only where they are used: by the stage or command that needs them, when it runs.
+MODEL_RUNTIMES = ("ftfy", "fasttext", "torch", "transformers", "matplotlib", "datasets")
+
+
+def modules_after(args: list[str]) -> set[str]:
+    """The modules loaded by ``curate ARGS`` in a new interpreter."""
+    code = (
+        "import sys, json\n"
+        "from curate.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return set(loaded)
+
+
+def test_every_summary_is_the_commands_own_short_help() -> None:
+    ctx = click.Context(cli)
+    for name, (_, summary) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        assert command.get_short_help_str(limit=1000) == summary, name
+    assert cli.get_command(ctx, "no-such-command") is None
+
+
+def test_help_imports_no_command_and_no_arrow() -> None:
+    loaded = modules_after(["--help"])
+    assert not {ref.partition(":")[0] for ref, _ in COMMANDS.values()} & loaded
+    assert not {"pyarrow", "pydantic", "numpy", "polars"} & loaded
+
+
+def test_version_is_read_when_asked() -> None:
+    from importlib.metadata import version
+
+    out = subprocess.run(
+        [sys.executable, "-m", "curate", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"curate, version {version('llmos-curate')}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["stages"], ["stages", "score.language"], ["check", "recipes/fineweb-like.yaml"]],
+    ids=" ".join,
+)
+def test_stages_and_check_import_no_model_runtime(args: list[str]) -> None:
+    loaded = modules_after(args)
+    assert not set(MODEL_RUNTIMES) & loaded
+    assert "curate.quality.signals" not in loaded  # the column table is enough
+    assert "curate.models.fetch" not in loaded  # downloads need ssl and urllib
