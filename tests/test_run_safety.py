@@ -231,3 +231,23 @@ def test_outputs_are_created_with_the_process_umask(tmp_path: Path) -> None:
     assert {p.relative_to(out).as_posix(): oct(p.stat().st_mode & 0o777) for p in files} == {
         p.relative_to(out).as_posix(): "0o644" for p in files
     }
+
+
+def test_scale_doc_snippet_with_workers_runs_as_a_script(tmp_path: Path) -> None:
+    """docs/scale.md's ``run_recipe(..., workers=2)`` example, run as a file (spawned workers
+    import it again, so it needs its ``__main__`` guard)."""
+    import re
+    import subprocess
+    import sys
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scale.md").read_text()
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "workers=2" in b)
+    recipe = _recipe(tmp_path, _jsonl(tmp_path / "in.jsonl"), tmp_path / "unused")
+    script = tmp_path / "run_it.py"
+    script.write_text(snippet.replace('"recipes/quickstart.yaml"', repr(str(recipe))))
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "out" / "quickstart" / "curate" / "run.json").read_text())
+    assert report["rows_in"] == 20
