@@ -35,6 +35,7 @@ TYPES: dict[str, pa.DataType] = {
     "lang_top": pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float64())])),
     "script": pa.string(),
     "toxicity": pa.float64(),
+    "toxicity_supported": pa.bool_(),
     "identities": pa.list_(pa.string()),
     "identity_counts": pa.list_(pa.int64()),
     "pii_count": pa.int64(),

@@ -81,7 +81,7 @@ def test_mean_aggregate_weights_chunks_by_tokens() -> None:
 
 def test_stage_declares_and_writes_float64_columns() -> None:
     stage = ScoreToxicity()
-    assert stage.writes() == ("toxicity",)
+    assert stage.writes() == ("toxicity", "toxicity_supported")
     planned = stage.plan({"id": pa.string(), "text": pa.string()})
     assert planned["toxicity"] == pa.float64()
     out = next(iter(stage([_batch(["a", "b"])])))
@@ -169,3 +169,63 @@ def test_never_drops_rows_or_changes_text(texts: list[str | None]) -> None:
     for text, score in zip(texts, out.column("toxicity").to_pylist()):
         assert (score is None) == (text is None)
         assert score is None or 0.0 <= score <= 1.0
+
+
+def _books(shared_dir: Path) -> list[str]:
+    """The Gutenberg books of ../shared/bench/sources without their licence header and footer."""
+    import re
+
+    books = []
+    for path in sorted((shared_dir / "bench" / "sources").glob("*.txt")):
+        if path.name == "SOURCE.txt":
+            continue
+        text = path.read_text("latin-1" if path.stem.endswith("-8") else "utf-8", "replace")
+        start = re.search(r"\*\*\* ?START OF.*?\n", text)
+        end = re.search(r"\*\*\* ?END OF", text)
+        books.append(text[start.end() if start else 0 : end.start() if end else len(text)])
+    return books
+
+
+def test_default_keeps_clean_books(shared_dir: Path) -> None:
+    """Issue 16: max over 256-word chunks scored half of these classic books 0.5 or more."""
+    books = _books(shared_dir)
+    assert len(books) == 14
+    paragraphs = [
+        " ".join(p.split()) for b in books for p in b.split("\n\n") if len(p.split()) >= 20
+    ]
+    stage = ScoreToxicity()
+    out = next(iter(stage([_batch(paragraphs)])))
+    flagged = sum(x >= 0.5 for x in out.column("toxicity").to_pylist())
+    assert flagged / len(paragraphs) < 0.02
+    whole = next(iter(stage([_batch(books)]))).column("toxicity").to_pylist()
+    assert max(whole) < 0.5
+    old = LinearToxicity.load(max_length=256).score(books, how="max")["toxicity"]
+    assert (old >= 0.5).sum() >= 5, "the old default's failure, for comparison"
+
+
+def test_default_loses_no_auc_on_labelled_comments(shared_dir: Path) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    folder = shared_dir / "data" / "jigsaw-toxic-sample"
+    frame = pl.concat(
+        [
+            pl.read_csv(folder / n).select("comment_text", "toxic")
+            for n in ("train.csv", "ibm_max_test_examples.csv")
+        ]
+    )
+    texts, labels = frame["comment_text"].to_list(), frame["toxic"].to_numpy()
+    new = next(iter(ScoreToxicity()([_batch(texts)]))).column("toxicity").to_numpy()
+    old = LinearToxicity.load(max_length=256).score(texts, how="max")["toxicity"]
+    assert roc_auc_score(labels, new) >= roc_auc_score(labels, old) - 0.02
+
+
+def test_share_aggregate_is_the_share_of_tokens_in_flagged_chunks() -> None:
+    model = LinearToxicity.load(max_length=8)
+    rude = "you stupid idiot shut up you moron fool"
+    calm = "the garden was quiet and the tea warm"
+    text = " ".join([calm, rude, calm, calm])
+    chunks = [calm, rude, calm, calm]
+    per_chunk = model.score(chunks, how="max")["toxicity"]
+    expected = sum(8 for p in per_chunk if p >= 0.5) / 32
+    assert model.score([text], how="share")["toxicity"][0] == pytest.approx(expected)
+    assert expected == pytest.approx(0.25)

@@ -71,7 +71,7 @@ def test_multi_label_models_use_a_sigmoid(tmp_path: Path) -> None:
 
 def test_stage_with_long_text_and_nulls(binary: Path) -> None:
     stage = ScoreToxicity(model=f"hf:{binary}", label="toxic", max_length=8, aggregate="mean")
-    assert stage.writes() == ("toxicity",)
+    assert stage.writes() == ("toxicity", "toxicity_supported")
     texts: list[str | None] = ["you are nice " * 20, None, "bad"]
     batch = pa.record_batch({"id": ["1", "2", "3"], "text": pa.array(texts, pa.string())})
     out = next(iter(stage([batch])))

@@ -7,6 +7,7 @@ segment.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,15 @@ def plan_columns(steps: Sequence[Step], columns: dict[str, pa.DataType]) -> list
         )
         plan.append(desc)
         cols = after
+    for i, step in enumerate(steps):
+        # A stage may have something to say about the stages after it (see score.toxicity).
+        notes: list[str] = getattr(step.stage, "downstream_warnings", lambda later: [])(
+            [s.stage for s in steps[i + 1 :]]
+        )
+        if notes:
+            plan[i]["warnings"] = notes
+            for note in notes:
+                logging.getLogger(__name__).warning("warning: stages[%d]: %s", step.index, note)
     return plan
 
 

@@ -1,8 +1,11 @@
 """``score.toxicity``: a toxicity probability per document, and a model's sub-scores.
 
 Models load lazily, once per worker process. Documents longer than a model's maximum input are
-scored in chunks and aggregated, never truncated. See ``docs/toxicity-identity.md`` for the
-models, what they were trained on and what they miss.
+scored in chunks and aggregated, never truncated. Each model declares the languages it was
+trained on: when the batch has a ``lang`` column (``score.language`` before this stage), documents
+in other languages get a null ``toxicity`` and ``toxicity_supported = false`` instead of an
+English model's guess. See ``docs/toxicity-identity.md`` for the models, what they were trained
+on and what they miss.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import importlib.util
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -21,14 +24,22 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from curate import schema
 from curate.errors import MissingDependencyError, RecipeError
-from curate.stage import MapStage, StageContext, set_column
-from curate.toxicity import DETOXIFY_MODELS, ToxicityScorer, check_model, load_scorer
+from curate.stage import MapStage, Stage, StageContext, set_column
+from curate.toxicity import (
+    DETOXIFY_MODELS,
+    ToxicityScorer,
+    check_model,
+    load_scorer,
+    supported_languages,
+)
 from curate.toxicity import output_columns as model_columns
 from curate.toxicity.transformer import INSTALL_HINT
 
 log = logging.getLogger(__name__)
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+SUPPORTED = "toxicity_supported"
+EVERY_LANGUAGE = "*"
 
 
 class ScoreToxicity(MapStage):
@@ -39,6 +50,10 @@ class ScoreToxicity(MapStage):
     >>> out = next(iter(ScoreToxicity()([b])))
     >>> [round(x, 1) for x in out.column("toxicity").to_pylist()]
     [0.0, 1.0]
+    >>> b = b.append_column("lang", pa.array(["en", "de"]))
+    >>> out = next(iter(ScoreToxicity()([b])))
+    >>> out.column("toxicity")[1].as_py(), out.column("toxicity_supported").to_pylist()
+    (None, [True, False])
     """
 
     name: ClassVar[str] = "score.toxicity"
@@ -72,16 +87,25 @@ class ScoreToxicity(MapStage):
         "severe, obscene, threat, insult, identity_attack, ...; the unbiased model also its "
         "identity heads as toxicity_identity_*).",
     )
-    aggregate: Literal["max", "mean"] = Field(
-        "max",
-        description="How chunks of a long document combine: 'max' (the worst chunk) or "
-        "'mean' (weighted by tokens per chunk).",
+    aggregate: Literal["max", "mean", "share"] = Field(
+        "mean",
+        description="How chunks of a long document combine: 'mean' (weighted by tokens per "
+        "chunk; keeps long clean text low), 'max' (the worst chunk: one rude paragraph marks "
+        "the document) or 'share' (share of tokens in chunks scoring 0.5 or more).",
     )
     max_length: int | None = Field(
         None,
         ge=8,
         description="Chunk length in tokens (word tokens for the default model). Unset: the "
-        "model's maximum input (512 for BERT/RoBERTa), 256 words for the default model.",
+        "model's maximum input (512 for BERT/RoBERTa), 64 words for the default model.",
+    )
+    languages: list[str] | None = Field(
+        None,
+        description="Languages to score (ISO 639-1 codes as score.language writes them); "
+        "documents whose `lang` is another language get null toxicity and "
+        "toxicity_supported = false. Unset: the model's own list (default, "
+        "detoxify-original, detoxify-unbiased: en; detoxify-multilingual: en es fr it pt ru "
+        "tr; hf: every language). ['*'] scores every language.",
     )
     batch_size: int = Field(32, ge=1, description="Chunks per forward pass (transformer models).")
     device: str = Field(
@@ -97,6 +121,7 @@ class ScoreToxicity(MapStage):
 
     _scorer: ToxicityScorer | None = PrivateAttr(default=None)
     _threads: int | None = PrivateAttr(default=None)
+    _sees_lang: bool = PrivateAttr(default=False)
 
     @field_validator("model")
     @classmethod
@@ -124,13 +149,54 @@ class ScoreToxicity(MapStage):
             raise ValueError("`checkpoint` and `tokenizer` only apply to detoxify-* models")
         return self
 
+    def supported(self) -> tuple[str, ...] | None:
+        """Languages scored; None for every language."""
+        chosen = self.languages if self.languages is not None else supported_languages(self.model)
+        if chosen is None or EVERY_LANGUAGE in chosen:
+            return None
+        return tuple(chosen)
+
     def output_fields(self) -> list[pa.Field]:
-        return [
+        scores = [
             pa.field(c, schema.TYPES["toxicity"])
             for c in model_columns(self.model, subscores=self.subscores)
         ]
+        return [*scores, schema.field(SUPPORTED)]
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        out["languages"] = list(self.supported() or [EVERY_LANGUAGE])
+        return out
+
+    def downstream_warnings(self, later: Sequence[Stage]) -> list[str]:
+        """What ``curate check`` should say about stages after this one that read toxicity."""
+        langs = self.supported()
+        readers = [s for s in later if set(s.reads()) & set(self.writes()) - {SUPPORTED}]
+        if langs is None or not readers:
+            return []
+        names = ", ".join(langs)
+        if not self._sees_lang:
+            return [
+                f"score.toxicity ({self.model}) supports {names} only, but there is no `lang` "
+                "column before it, so documents in other languages get the model's guess; add "
+                "score.language before score.toxicity"
+            ]
+        # A condition that names null handling (IS NULL, coalesce, toxicity_supported) is the
+        # user's decision already.
+        readers = [
+            r
+            for r in readers
+            if not re.search(r"\bnull\b|coalesce|" + SUPPORTED, str(getattr(r, "where", "")), re.I)
+        ]
+        return [
+            f"{r.name} reads toxicity, which is null for documents not in {names} "
+            f"({SUPPORTED} = false); a filter removes rows where its condition is null, so "
+            "write e.g. `toxicity IS NULL OR toxicity < 0.5` to keep them"
+            for r in readers
+        ]
 
     def plan(self, columns: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
+        self._sees_lang = "lang" in columns
         out = super().plan(columns)
         if self.model != "default":
             missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
@@ -163,15 +229,28 @@ class ScoreToxicity(MapStage):
             )
         return self._scorer
 
+    def _supported_mask(self, batch: pa.RecordBatch) -> pa.Array | None:
+        """Per row, whether its language is scored; None when that cannot be told."""
+        langs = self.supported()
+        if "lang" not in batch.schema.names:
+            return None
+        if langs is None:
+            return pa.array(np.ones(batch.num_rows, dtype=bool))
+        return pc.fill_null(pc.is_in(batch.column("lang"), pa.array(langs)), False)
+
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         text = batch.column(schema.TEXT)
-        valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
-        present: list[Any] = text.filter(pc.is_valid(text)).to_pylist()
+        supported = self._supported_mask(batch)
+        scored = pc.is_valid(text) if supported is None else pc.and_(pc.is_valid(text), supported)
+        valid = scored.to_numpy(zero_copy_only=False)
+        present: list[Any] = text.filter(scored).to_pylist()
         scores = self.scorer().score(present, how=self.aggregate) if present else {}
         out = batch
-        for f in self.output_fields():
+        for f in self.output_fields()[:-1]:
             full = np.full(batch.num_rows, np.nan)
             if present:
                 full[valid] = np.clip(scores[f.name], 0.0, 1.0)
             out = set_column(out, f.name, pa.array(full, type=f.type, mask=~valid))
-        return out
+        if supported is None:
+            supported = pa.nulls(batch.num_rows, pa.bool_())
+        return set_column(out, SUPPORTED, supported)

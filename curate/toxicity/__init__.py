@@ -25,6 +25,16 @@ from curate.toxicity.chunks import Aggregate
 
 DETOXIFY_MODELS = ("detoxify-original", "detoxify-unbiased", "detoxify-multilingual")
 MODEL_CHOICES = ("default", *DETOXIFY_MODELS, "hf:PATH_OR_ID")
+#: Languages each model was trained on (ISO 639-1, as ``score.language`` writes ``lang``).
+#: The default and the first two Detoxify models saw English only; Detoxify multilingual was
+#: trained on the Jigsaw 2020 data: English plus the six languages of its validation and test
+#: sets. ``hf:`` models declare nothing: every language is scored unless ``languages`` is set.
+LANGUAGES: dict[str, tuple[str, ...]] = {
+    "default": ("en",),
+    "detoxify-original": ("en",),
+    "detoxify-unbiased": ("en",),
+    "detoxify-multilingual": ("en", "es", "fr", "it", "pt", "ru", "tr"),
+}
 
 
 class ToxicityScorer(Protocol):
@@ -39,7 +49,7 @@ class ToxicityScorer(Protocol):
 
     def columns(self) -> list[str]: ...
 
-    def score(self, texts: list[str], *, how: Aggregate = "max") -> dict[str, np.ndarray]: ...
+    def score(self, texts: list[str], *, how: Aggregate = "mean") -> dict[str, np.ndarray]: ...
 
 
 def check_model(model: str) -> str:
@@ -50,6 +60,15 @@ def check_model(model: str) -> str:
         f"model: unknown toxicity model {model!r}",
         hint=f"use one of {', '.join(MODEL_CHOICES)}",
     )
+
+
+def supported_languages(model: str) -> tuple[str, ...] | None:
+    """Languages ``model`` is known to score; None when it declares none (every language).
+
+    >>> supported_languages("default"), supported_languages("hf:./m")
+    (('en',), None)
+    """
+    return LANGUAGES.get(model)
 
 
 def output_columns(model: str, *, subscores: bool) -> list[str]:
@@ -107,4 +126,5 @@ __all__ = [
     "check_model",
     "load_scorer",
     "output_columns",
+    "supported_languages",
 ]

@@ -3,7 +3,9 @@
 Long documents are scored in chunks of a model's maximum length, never truncated; each
 document's chunks are contiguous and every document has at least one chunk. ``max`` keeps the
 worst chunk (a single toxic paragraph marks the document); ``mean`` weights each chunk by its
-number of tokens, so a short trailing chunk counts for what it holds.
+number of tokens, so a short trailing chunk counts for what it holds; ``share`` is the share of
+the document's tokens that lie in chunks scoring ``threshold`` or more (a book with one rude
+paragraph gets a small share, a rant a large one).
 
 >>> import numpy as np
 >>> scores = np.array([[0.1], [0.9], [0.2]])
@@ -12,6 +14,8 @@ number of tokens, so a short trailing chunk counts for what it holds.
 [0.9, 0.2]
 >>> aggregate(scores, doc, np.array([3.0, 1.0, 5.0]), n_docs=2, how="mean").round(6).ravel()
 array([0.3, 0.2])
+>>> aggregate(scores, doc, np.array([3.0, 1.0, 5.0]), n_docs=2, how="share").ravel().tolist()
+[0.25, 0.0]
 """
 
 from __future__ import annotations
@@ -20,11 +24,19 @@ from typing import Literal
 
 import numpy as np
 
-Aggregate = Literal["max", "mean"]
+Aggregate = Literal["max", "mean", "share"]
+#: A chunk counts as flagged for ``share`` from this score on.
+SHARE_THRESHOLD = 0.5
 
 
 def aggregate(
-    scores: np.ndarray, doc: np.ndarray, weights: np.ndarray, *, n_docs: int, how: Aggregate
+    scores: np.ndarray,
+    doc: np.ndarray,
+    weights: np.ndarray,
+    *,
+    n_docs: int,
+    how: Aggregate,
+    threshold: float = SHARE_THRESHOLD,
 ) -> np.ndarray:
     """Per-document scores (``n_docs x k``) from per-chunk ``scores`` (``chunks x k``).
 
@@ -38,6 +50,8 @@ def aggregate(
     if how == "max":
         out: np.ndarray = np.maximum.reduceat(scores, starts, axis=0)
         return out
+    if how == "share":
+        scores = (scores >= threshold).astype(np.float64)
     w = np.asarray(weights, dtype=np.float64)
     total = np.add.reduceat(w, starts)
     sizes = np.diff(np.append(starts, len(doc)))

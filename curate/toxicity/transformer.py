@@ -141,7 +141,7 @@ class TransformerScorer:
                 out[rows] = values
         return out if out is not None else np.zeros((0, 0))
 
-    def score(self, texts: list[str], *, how: Aggregate = "max") -> dict[str, np.ndarray]:
+    def score(self, texts: list[str], *, how: Aggregate = "mean") -> dict[str, np.ndarray]:
         """One array of probabilities per head column, aggregated over each text's chunks."""
         if not texts:
             return {c: np.zeros(0) for c in self.heads}
