@@ -251,3 +251,14 @@ def test_scale_doc_snippet_with_workers_runs_as_a_script(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "out" / "quickstart" / "curate" / "run.json").read_text())
     assert report["rows_in"] == 20
+
+
+def test_cli_says_a_limit_run_is_partial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = _recipe(tmp_path, _jsonl(tmp_path / "in.jsonl"), tmp_path / "out")
+    code, out, err = invoke(["run", str(recipe), "--limit", "5", "--quiet"], capsys)
+    assert code == 0, err
+    assert "note: a partial run (the first 5 documents, --limit)" in out
+    code, out, _ = invoke(["run", str(recipe), "--quiet"], capsys)
+    assert code == 0 and "partial" not in out

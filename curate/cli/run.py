@@ -159,6 +159,11 @@ def run(
             + (f"  ({reasons})" if reasons else "")
         )
     click.echo(f"wrote {out}")
+    if report.get("partial"):
+        click.echo(
+            f"note: a partial run (the first {report['limit']:,} documents, --limit): its "
+            "run report says so, and curate publish refuses it without --allow-partial"
+        )
 
 
 @click.command()
