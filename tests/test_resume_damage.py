@@ -12,7 +12,6 @@ import pytest
 
 from curate.cli import main
 from curate.errors import CheckFailed, DataError
-from curate.executor import finalize as finalize_module
 from curate.executor import run_recipe
 from curate.executor.finalize import check_accounting
 from curate.executor.report import IdTally
@@ -208,20 +207,25 @@ def test_accounting_counts_distinct_ids(tmp_path: Path) -> None:
 def test_the_final_move_never_deletes_new_files_when_resumed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Killed after the previous run's files are removed: resuming keeps the new ones."""
+    """A rerun stopped after its final move, with only some of its records left (as while its
+    working folder is being deleted), then resumed: the previous run's files that share a name
+    with new ones are replaced, never removed, so the output stays whole."""
     _, recipe, out = _setup(tmp_path)
     run_recipe(recipe)
     first = _snapshot(out)
-    real_mark = finalize_module.RunState.mark
 
-    def die_after_clearing(self: object, name: str, data: object) -> None:
-        real_mark(self, name, data)  # type: ignore[arg-type]
-        if name == "finalize-cleared":
+    def stop_at(name: str) -> None:
+        if name == "after-card":
             raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(finalize_module.RunState, "mark", die_after_clearing)
+        m.setattr("curate.executor.run.crash_point", stop_at)
         with pytest.raises(KeyboardInterrupt):
             run_recipe(recipe)
+    progress = out / ".curate-work" / "progress"
+    assert json.loads((progress / "finalize.json").read_text())["data"]["stale"] == []
+    for record in progress.glob("*.json"):
+        if record.name != "finalize.json":
+            record.unlink()
     run_recipe(recipe, resume=True)
     assert _snapshot(out) == first

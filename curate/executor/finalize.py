@@ -5,7 +5,9 @@ output folder go) is recorded before anything moves. Files are then staged in
 ``.curate-work/final`` (ledger files rewritten on the way when their text is redacted or
 dropped), the previous run's files are removed, and the staged files are moved into place.
 Each step checks what is already done, so a run killed at any point finishes the move when
-resumed. Files in the output folder that curate did not write are never touched.
+resumed. A previous file with the name of a new one is replaced by the move rather than
+removed, so removing is safe to repeat at any point. Files in the output folder that curate did
+not write are never touched.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def finalize(
     """
     plan = state.done("finalize")
     if plan is None:
-        plan = {**_plan(state, res, empty_schema, compression), "stale": list(stale)}
+        plan = _plan(state, res, empty_schema, compression)
+        new = {f"{TARGETS[kind]}/{name}" for kind in TARGETS for _, name in plan[kind]}
+        plan["stale"] = [rel for rel in stale if rel not in new]
         state.mark("finalize", plan)
     for kind in TARGETS:
         staged = state.work / "final" / kind
@@ -80,10 +84,8 @@ def finalize(
                 staged.mkdir(parents=True, exist_ok=True)
                 os.replace(path, staged / name)
             crash_point("finalize-move")
-    if state.done("finalize-cleared") is None:
-        for rel in plan["stale"]:
-            (out / rel).unlink(missing_ok=True)
-        state.mark("finalize-cleared", {})
+    for rel in plan["stale"]:
+        (out / rel).unlink(missing_ok=True)
     for kind, folder in TARGETS.items():
         staged = state.work / "final" / kind
         target = out / folder
@@ -107,6 +109,11 @@ def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> N
     distinct = IdSet()
     repeated: list[str] = []
     for path in [*data, *removed]:
+        if not path.is_file():
+            raise CheckFailed(
+                f"accounting check failed: {path} is missing",
+                hint="the output folder changed while the run was finishing; run it again",
+            )
         ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
         seen.add(ids)
         again = distinct.add(ids)
