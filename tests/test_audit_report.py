@@ -68,7 +68,11 @@ def test_html_is_self_contained(run_audit: tuple[Path, dict[str, object]]) -> No
     page = (out / "audit.html").read_text()
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page, flags=re.IGNORECASE)
     assert refs, "the page should embed its charts"
-    assert all(r.startswith("data:image/png;base64,") for r in refs)
+    # Charts inlined; the only links are the table of contents' anchors within the page.
+    assert all(r.startswith(("data:image/png;base64,", "#")) for r in refs)
+    anchors = [r[1:] for r in refs if r.startswith("#")]
+    assert anchors and all(f'id="{a}"' in page for a in anchors)
+    assert page.count("<details open") == len(anchors)
     assert not re.search(r"https?://", page)
     assert "<script" not in page.lower() and "<link" not in page.lower()
     # Every chart the report lists: languages, lengths, shares, toxicity, forest, impact, pairs.
@@ -129,7 +133,7 @@ def test_cli_audit(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "audited 100 documents" in result.output
-    assert "gender/female are 3.0x" in result.output
+    assert "mentioning gender/female are toxic at 30.0% vs 10.0% for others: 3.0x" in result.output
     assert (tmp_path / "o" / "audit.html").exists()
 
 
@@ -151,3 +155,4 @@ def test_options_validate_like_a_recipe_block(tmp_path: Path) -> None:
     report = audit_dataset(corpus, out_dir=tmp_path / "o", **options.model_dump())
     assert report["toxicity_threshold"] == 0.4
     assert set(report["sections"]) == {"composition", "harm"}
+    assert report["multiplicity"]["method"] == "holm"

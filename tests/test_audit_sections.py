@@ -135,15 +135,15 @@ def test_groups_and_harm(corpus: Path, tmp_path: Path) -> None:
     assert female["documents"] == 40 and female["share"] == 0.4
     # Wilson, p = 0.4, n = 100: centre 0.419207, margin 0.097921, denominator 1.038415.
     assert female["ci95"] == pytest.approx([0.309401, 0.497997], abs=1e-6)
-    # 12/40 against 6/60; se = sqrt(1/12 - 1/40 + 1/6 - 1/60) = 0.456435.
+    # 12/40 against 6/60, MOVER-Wilson interval (checked in test_audit_effects.py).
     assert female["toxic_rate"] == pytest.approx(0.3)
     assert female["disparity_ratio"] == pytest.approx(3.0)
-    assert female["disparity_ci95"] == pytest.approx([1.22633, 7.33898], abs=1e-4)
+    assert female["disparity_ci95"] == pytest.approx([1.255078, 7.081302], abs=1e-5)
     assert female["flagged"] is True
     male = report["groups"]["gender/male"]
-    # 3/30 against 15/70 = 0.466667; se = sqrt(1/3 - 1/30 + 1/15 - 1/70) = 0.593617.
+    # 3/30 against 15/70 = 0.466667.
     assert male["disparity_ratio"] == pytest.approx(0.466667, abs=1e-6)
-    assert male["disparity_ci95"] == pytest.approx([0.145787, 1.493807], abs=1e-5)
+    assert male["disparity_ci95"] == pytest.approx([0.151747, 1.353237], abs=1e-5)
     assert male["flagged"] is False
     muslim = report["groups"]["religion/muslim"]
     assert muslim["documents"] == 5 and muslim["insufficient"] is True
@@ -151,8 +151,9 @@ def test_groups_and_harm(corpus: Path, tmp_path: Path) -> None:
     assert report["documents"] == 100 and report["toxicity_threshold"] == 0.5
     assert report["languages"] == {"en": 0.7, "fr": 0.3}
     assert report["findings"][0] == (
-        "Documents mentioning gender/female are 3.0x (1.2 to 7.3) as likely to be toxic as "
-        "others (30.0% vs 10.0%)."
+        "Documents mentioning gender/female are toxic at 30.0% vs 10.0% for others: 3.0x "
+        "(1.3 to 7.1) as likely to be toxic and 0.78x (0.60 to 0.95) as likely to be non-toxic "
+        "(Holm-adjusted p 0.022)."
     )
 
 

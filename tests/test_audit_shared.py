@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
+from scipy.stats import binomtest
 from sklearn.metrics import roc_auc_score
 
 from curate.audit import audit_dataset
@@ -71,8 +72,13 @@ def test_jigsaw_disparity_ratios_match_a_direct_computation(
         c, n2 = n_toxic - a, n - n1
         assert row["toxic_rate"] == pytest.approx(a / n1)
         assert row["disparity_ratio"] == pytest.approx((a / n1) / (c / n2))
-        se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
-        lo = (a / n1) / (c / n2) * math.exp(-1.959964 * se)
+        # MOVER-R lower limit from scipy's Wilson intervals (an independent implementation).
+        p1, p2 = a / n1, c / n2
+        l1 = binomtest(a, n1).proportion_ci(method="wilson").low
+        u2 = binomtest(c, n2).proportion_ci(method="wilson").high
+        lo = (p1 * p2 - math.sqrt((p1 * p2) ** 2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2))) / (
+            u2 * (2 * p2 - u2)
+        )
         assert row["disparity_ci95"][0] == pytest.approx(lo, rel=1e-5)
         checked += 1
     # The templates are balanced: toxic and non-toxic phrases per identity term.

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from curate.audit.compare import compare_section, headline
 from curate.audit.findings import findings
@@ -67,6 +67,8 @@ def audit_dataset(
     seed: int = 0,
     probe: Path | None = None,
     min_documents: int = 30,
+    min_events: int = 10,
+    slurs: Literal["separate", "include"] = "separate",
     sections: Sequence[Section] | None = None,
     text_column: str = "text",
     scorer: Scorer | None = None,
@@ -86,6 +88,8 @@ def audit_dataset(
         seed=seed,
         probe=probe,
         min_documents=min_documents,
+        min_events=min_events,
+        slurs=slurs,
         **({"sections": list(sections)} if sections is not None else {}),
     )
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset, text_column=text_column)

@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate import schema
-from curate.audit.tally import IDENTITIES, LANG, TOXICITY
+from curate.audit.kinds import DETAIL, split_terms
+from curate.audit.tally import IDENTITIES, LANG, SLURS, TERMS, TOXICITY
 from curate.errors import CurateError, DataError
 from curate.stage import MapStage, StageContext, set_column
 
@@ -91,16 +92,27 @@ class ColumnPlan:
         identity_params: dict[str, Any] | None = None,
         toxicity_column: str | None = None,
         want_toxicity: bool = True,
+        include_slurs: bool = False,
     ) -> None:
         self.names = list(names)
         self.sources: dict[str, str] = {}
         self.stages: dict[str, MapStage] = {}
         self.workdir = workdir
+        self.include_slurs = include_slurs
         params = dict(identity_params or {})
         if lexicons:
             params["lexicons"] = list(lexicons)
-        if IDENTITIES in self.names and not lexicons:
-            self.sources[IDENTITIES] = "the dataset's `identities` column"
+        params["terms"] = True
+        #: Whether each mention's kind (identity term, slur, ambiguous) is known.
+        self.kinds_known = True
+        if DETAIL in self.names and not lexicons:
+            self.sources[IDENTITIES] = "the dataset's `identity_terms` column"
+        elif IDENTITIES in self.names and not lexicons:
+            self.kinds_known = False
+            self.sources[IDENTITIES] = (
+                "the dataset's `identities` column (without `identity_terms`, so slurs cannot "
+                "be told from other mentions)"
+            )
         else:
             self.stages[IDENTITIES] = make_stage("score.identity", params, workdir)
             self.sources[IDENTITIES] = "the `score.identity` stage, run by the audit"
@@ -132,7 +144,8 @@ class ColumnPlan:
 
     def read_columns(self, *, text: bool) -> list[str]:
         """Dataset columns to read (``text`` included when asked or a stage needs it)."""
-        wanted = [c for c in (IDENTITIES, LANG, *DEDUP_COLUMNS) if c in self.names]
+        detail = (DETAIL,) if IDENTITIES not in self.stages else ()
+        wanted = [c for c in (IDENTITIES, *detail, LANG, *DEDUP_COLUMNS) if c in self.names]
         if self.toxicity_column is not None:
             wanted.append(self.toxicity_column)
         if text or self.stages:
@@ -150,10 +163,16 @@ class ColumnPlan:
         for column in (LANG, IDENTITIES, TOXICITY):
             stage = self.stages.get(column)
             if stage is not None:
-                columns[column] = stage.process(batch).column(_PRODUCED[column])
+                done = stage.process(batch)
+                columns[column] = done.column(_PRODUCED[column])
                 if column == LANG:
                     batch = set_column(batch, LANG, columns[column])
+                if column == IDENTITIES:
+                    batch = set_column(batch, DETAIL, done.column(DETAIL))
         names = batch.schema.names
+        if DETAIL in names:
+            ids, slurs, terms = split_terms(batch.column(DETAIL), include_slurs=self.include_slurs)
+            columns.update({IDENTITIES: ids, SLURS: slurs, TERMS: terms})
         if IDENTITIES not in columns and IDENTITIES in names:
             columns[IDENTITIES] = batch.column(IDENTITIES)
         if TOXICITY not in columns and self.toxicity_column is not None:

@@ -1,16 +1,21 @@
 """The audit's top findings as plain sentences, for the Markdown report and the dataset card.
 
->>> harm = {"groups": {"religion/muslim": {"flagged": True, "disparity_ratio": 3.1,
-...          "disparity_ci95": [2.4, 4.0], "toxic_rate": 0.124, "rest_toxic_rate": 0.04}}}
+>>> harm = {"groups": {"sexual_orientation/gay": {"flagged": True, "disparity_ratio": 1.19,
+...     "disparity_ci95": [1.17, 1.2], "toxic_rate": 0.977, "rest_toxic_rate": 0.82,
+...     "complement_ratio": 0.128, "complement_ratio_ci95": [0.08, 0.2], "odds_ratio": 9.3,
+...     "p_adjusted": 1e-20}}}
 >>> print(harm_findings(harm)[0])  # doctest: +NORMALIZE_WHITESPACE
-Documents mentioning religion/muslim are 3.1x (2.4 to 4.0) as likely to be toxic as others
-(12.4% vs 4.0%).
+Documents mentioning sexual_orientation/gay are toxic at 97.7% vs 82.0% for others: 1.2x
+(1.2 to 1.2) as likely to be toxic and 0.13x (0.08 to 0.20) as likely to be non-toxic
+(Holm-adjusted p 1e-20).
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+from curate.audit.mentions import dominant_term_findings
 
 #: Representation gaps worth a sentence: an axis whose largest group has this many times the
 #: documents of its smallest, or pronouns this unbalanced.
@@ -46,19 +51,30 @@ def _severity(ratio: float) -> float:
     return abs(math.log(ratio)) if ratio > 0 else math.inf
 
 
-def harm_findings(harm: dict[str, Any] | None) -> list[str]:
-    """One sentence per flagged disparity ratio, strongest first."""
-    if not harm:
+def _ci(ci: list[float | None] | None) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return "no interval"
+    return f"{_times(ci[0])} to {_times(ci[1])}"
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}"
+
+
+def harm_findings(harm: dict[str, Any] | None, *, what: str = "mentioning") -> list[str]:
+    """One sentence per flagged group, the largest odds ratio (either way) first."""
+    if not harm or not harm.get("groups"):
         return []
     flagged = [(g, r) for g, r in harm["groups"].items() if r.get("flagged")]
-    flagged.sort(key=lambda gr: -_severity(gr[1]["disparity_ratio"]))
+    flagged.sort(key=lambda gr: -_severity(gr[1].get("odds_ratio") or 1.0))
     out = []
     for group, row in flagged[:LIMIT]:
-        lo, hi = row["disparity_ci95"]
         out.append(
-            f"Documents mentioning {group} are {_times(row['disparity_ratio'])}x "
-            f"({_times(lo)} to {_times(hi)}) as likely to be toxic as others "
-            f"({_pct(row['toxic_rate'])} vs {_pct(row['rest_toxic_rate'])})."
+            f"Documents {what} {group} are toxic at {_pct(row['toxic_rate'])} vs "
+            f"{_pct(row['rest_toxic_rate'])} for others: {_times(row['disparity_ratio'])}x "
+            f"({_ci(row['disparity_ci95'])}) as likely to be toxic and "
+            f"{_times(row['complement_ratio'])}x ({_ci(row['complement_ratio_ci95'])}) as "
+            f"likely to be non-toxic (Holm-adjusted p {_p(row['p_adjusted'])})."
         )
     return out
 
@@ -99,21 +115,23 @@ def representation_findings(rep: dict[str, Any] | None, min_documents: int) -> l
     return out[:LIMIT]
 
 
-def impact_findings(impact: dict[str, Any] | None) -> list[str]:
-    """Stages that removed a group's documents at a flagged rate."""
+def impact_findings(impact: dict[str, Any] | None, *, what: str = "mentioning") -> list[str]:
+    """Stages that removed a group's documents at a flagged rate, the lowest retention first."""
     if not impact:
         return []
     rows = []
     for stage, groups in impact["groups"].items():
-        overall = impact["stages"][stage]["removal_rate"]
         for group, row in groups.items():
             if row.get("flagged"):
-                rows.append((stage, group, row, overall))
-    rows.sort(key=lambda r: -_severity(r[2]["ratio"]))
+                rows.append((stage, group, row))
+    rows.sort(key=lambda r: r[2]["retention_ratio"] if r[2]["retention_ratio"] is not None else 1)
     return [
-        f"Stage `{stage}` removed {_pct(row['removal_rate'])} of documents mentioning {group} "
-        f"against {_pct(overall)} overall ({_times(row['ratio'])}x)."
-        for stage, group, row, overall in rows[:LIMIT]
+        f"Stage `{stage}` removed {_pct(row['removal_rate'])} of documents {what} {group} "
+        f"against {_pct(1 - row['rest_retention_rate'])} of the others entering it: "
+        f"it kept them at {_times(row['retention_ratio'])}x the rate of the others "
+        f"({_ci(row['retention_ratio_ci95'])}; the four-fifths rule asks for at least 0.8; "
+        f"Holm-adjusted p {_p(row['p_adjusted'])})."
+        for stage, group, row in rows[:LIMIT]
     ]
 
 
@@ -134,9 +152,17 @@ def composition_findings(comp: dict[str, Any] | None) -> list[str]:
 def findings(report: dict[str, Any], *, min_documents: int) -> list[str]:
     """All findings, most consequential first: harm, filter impact, representation, languages."""
     sections = report["sections"]
+    slurs = sections.get("slurs") or {}
+    rep = sections.get("representation")
     return [
         *harm_findings(sections.get("harm")),
         *impact_findings(sections.get("filter_impact")),
-        *representation_findings(sections.get("representation"), min_documents),
+        *dominant_term_findings(rep["groups"] if rep else {}),
+        *harm_findings({"groups": slurs.get("harm")}, what="with a slur for"),
+        *impact_findings(
+            {"groups": slurs["filter_impact"]} if slurs.get("filter_impact") else None,
+            what="with a slur for",
+        ),
+        *representation_findings(rep, min_documents),
         *composition_findings(sections.get("composition")),
     ]

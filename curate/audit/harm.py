@@ -1,15 +1,19 @@
 """Section 4, harm: the toxicity distribution and, per group, how much more often it is toxic.
 
-``toxic_rate = P(toxic | group)``; ``disparity_ratio = P(toxic | group) / P(toxic | not group)``
-with a Katz log-scale 95% interval. A ratio is flagged when it lies outside [0.8, 1.25] and its
-interval excludes 1.
+``toxic_rate = P(toxic | group)``; ``disparity_ratio = P(toxic | group) / P(toxic | not group)``.
+Each group row also carries the ratio of non-toxic rates, the ratio to the overall rate, the
+odds ratio and the risk difference, each with a 95% interval (see :mod:`curate.audit.effects`).
+A row is a flag candidate when the ratio of toxic rates, or the ratio of non-toxic rates (the
+one that can still move when most documents are toxic), lies outside [0.8, 1.25] and the group
+has at least ``min_events`` documents of that outcome; it is flagged when, in addition, its
+Holm-adjusted p-value over the whole report is below 0.05.
 
 >>> from curate.audit.tally import ColumnTally, GroupCounts
 >>> t = ColumnTally(threshold=0.5, documents=200, scored=200, toxic=30)
 >>> t.groups = {"religion/muslim": GroupCounts(docs=100, scored=100, toxic=20)}
 >>> row = harm_section(t, min_documents=30, source="labels")["groups"]["religion/muslim"]
->>> row["toxic_rate"], row["disparity_ratio"], row["flagged"]
-(0.2, 2.0, False)
+>>> row["toxic_rate"], row["disparity_ratio"], row["candidate"], round(row["p_value"], 4)
+(0.2, 2.0, True, 0.0477)
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from curate.audit.stats import risk_ratio, wilson
+from curate.audit.effects import compare_rates, outside
 from curate.audit.tally import TOX_BINS, ColumnTally
 
 #: The four-fifths rule's band: ratios inside it are not flagged.
@@ -27,9 +31,13 @@ BAND = (0.8, 1.25)
 METHOD = (
     "A document is toxic when its score is at least the threshold ({threshold:g}); scores come "
     "from {source}. toxic_rate = P(toxic | group mentioned), with a Wilson 95% interval; "
-    "disparity_ratio = P(toxic | group) / P(toxic | group not mentioned), with a Katz log-scale "
-    "95% interval (0.5 added to each cell when one is empty). A ratio is flagged when it is "
-    f"outside [{BAND[0]}, {BAND[1]}] and its interval excludes 1. Groups (or their complements) "
+    "disparity_ratio = P(toxic | group) / P(toxic | group not mentioned) and the ratio of "
+    "non-toxic rates, with MOVER-Wilson 95% intervals; the ratio to the overall rate; the odds "
+    "ratio with its score interval; the risk difference with Newcombe's score interval. "
+    "Intervals stay valid when a count is 0 or equals its total. A group is flagged when the "
+    f"ratio of toxic or of non-toxic rates lies outside [{BAND[0]}, {BAND[1]}], the group has "
+    "at least {min_events} documents of that outcome, and the Pearson chi-square p-value, "
+    "Holm-adjusted over every test of the report, is below 0.05. Groups (or their complements) "
     "with fewer than {min_documents} scored documents get no rate or ratio. Quantiles are read "
     "from a histogram with bins of width 0.01."
 )
@@ -59,10 +67,14 @@ def _distribution(tally: ColumnTally) -> dict[str, Any]:
     }
 
 
-def harm_section(
-    tally: ColumnTally, *, min_documents: int, source: str, known: tuple[str, ...] = ()
+def harm_rows(
+    tally: ColumnTally,
+    *,
+    min_documents: int,
+    min_events: int,
+    known: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The harm section of ``audit.json``: distribution, and rates and ratios per group."""
+    """Rates, ratios and flag candidates per group of ``tally.groups``."""
     groups: dict[str, Any] = {}
     for name in sorted(set(tally.groups) | set(known)):
         counts = tally.groups.get(name)
@@ -81,28 +93,42 @@ def harm_section(
             "insufficient": scored < min_documents or rest_scored < min_documents,
         }
         if not row["insufficient"]:
-            ratio, lo, hi = risk_ratio(toxic, scored, rest_toxic, rest_scored)
+            cmp = compare_rates(toxic, scored, rest_toxic, rest_scored)
+            events_ok = toxic >= min_events, scored - toxic >= min_events
             row.update(
-                toxic_rate=toxic / scored,
-                toxic_rate_ci95=list(wilson(toxic, scored)),
-                rest_toxic_rate=rest_toxic / rest_scored,
-                disparity_ratio=ratio,
-                disparity_ci95=[lo, hi] if lo is not None else None,
-                flagged=bool(
-                    ratio is not None
-                    and lo is not None
-                    and hi is not None
-                    and (ratio < BAND[0] or ratio > BAND[1])
-                    and (lo > 1.0 or hi < 1.0)
+                toxic_rate=cmp.pop("rate"),
+                toxic_rate_ci95=cmp.pop("rate_ci95"),
+                rest_toxic_rate=cmp.pop("rest_rate"),
+                disparity_ratio=cmp["rate_ratio"],
+                disparity_ci95=cmp["rate_ratio_ci95"],
+                **cmp,
+                candidate=bool(
+                    (events_ok[0] and outside(cmp["rate_ratio"], BAND))
+                    or (events_ok[1] and outside(cmp["complement_ratio"], BAND))
                 ),
             )
         groups[name] = row
+    return groups
+
+
+def harm_section(
+    tally: ColumnTally,
+    *,
+    min_documents: int,
+    source: str,
+    known: tuple[str, ...] = (),
+    min_events: int = 10,
+) -> dict[str, Any]:
+    """The harm section of ``audit.json``: distribution, and rates and ratios per group."""
     return {
         "method": METHOD.format(
-            threshold=tally.threshold, source=source, min_documents=min_documents
+            threshold=tally.threshold,
+            source=source,
+            min_documents=min_documents,
+            min_events=min_events,
         ),
         "threshold": tally.threshold,
         "source": source,
         "distribution": _distribution(tally),
-        "groups": groups,
+        "groups": harm_rows(tally, min_documents=min_documents, min_events=min_events, known=known),
     }

@@ -1,8 +1,10 @@
 """Section 5, filter impact: which groups each removing stage took out more than others.
 
 Documents entering stage ``k`` are the kept ones plus those removed at ``k`` or later, so for
-each stage and group: ``removal_rate = removed(g) / entering(g)`` and ``ratio = removal_rate /
-overall removal_rate`` of that stage. Removed rows usually lack ``identities`` (they left before
+each stage and group: ``removal_rate = removed(g) / entering(g)``, ``retention_rate = 1 -
+removal_rate`` (the selection rate of the four-fifths rule), each compared with the documents
+entering the stage that do not mention the group (ratios, odds ratio, difference, intervals:
+:mod:`curate.audit.effects`). Removed rows usually lack ``identities`` (they left before
 scoring), so the identity stage is run on their text with the same lexicons as the audit.
 """
 
@@ -21,8 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate import schema
+from curate.audit.effects import compare_rates, outside
 from curate.audit.harm import BAND
-from curate.audit.stats import wilson
+from curate.audit.kinds import DETAIL, split_terms
 from curate.audit.tally import IDENTITIES, ColumnTally, group_codes, parquet_batches
 from curate.errors import DataError
 
@@ -35,10 +38,15 @@ LEDGER_TEXT = (schema.LEDGER_STAGE, schema.ID, schema.TEXT, "lang")
 METHOD = (
     "Documents entering a stage = documents kept + documents removed at that stage or later. "
     "Per stage and group: removal_rate = removed / entering among documents mentioning the "
-    "group, ratio = removal_rate / the stage's overall removal rate, with a Wilson 95% interval "
-    "on the group's rate; flagged when the ratio is outside [0.8, 1.25] and the interval excludes "
-    "the overall rate. Groups with fewer than {min_documents} entering documents get no ratio. "
-    "Identities of removed documents: {identities}."
+    "group, and retention_rate = 1 - removal_rate; ratio = removal_rate / the stage's overall "
+    "removal rate; retention_ratio = the group's retention rate / that of the entering documents "
+    "not mentioning it (the four-fifths rule's selection-rate ratio), removal_rate_ratio the "
+    "same for removal rates, with MOVER-Wilson 95% intervals, plus the odds ratio and the risk "
+    "difference of removal. Flagged when the retention ratio is below 0.8 or the removal-rate "
+    "ratio above 1.25, the group lost at least {min_events} documents, and the Pearson "
+    "p-value, Holm-adjusted over every test of the report, is below 0.05. Groups with fewer "
+    "than {min_documents} entering documents get no ratio. Identities of removed documents: "
+    "{identities}."
 )
 
 
@@ -68,9 +76,11 @@ class LedgerTally:
     def __init__(self) -> None:
         self.removed: Counter[str] = Counter()
         self.by_group: dict[str, Counter[str]] = {}
+        #: The same for groups named by slurs, when mention kinds are known.
+        self.by_slur_group: dict[str, Counter[str]] = {}
         self.order: list[str] = []
 
-    def update(self, stages: pa.Array, identities: pa.Array) -> None:
+    def update(self, stages: pa.Array, identities: pa.Array, slurs: pa.Array | None = None) -> None:
         labels = pc.fill_null(stages, "unknown").cast(pa.string())
         encoded = pc.dictionary_encode(labels)
         stage_names = [str(x) for x in encoded.dictionary.to_pylist()]
@@ -79,6 +89,17 @@ class LedgerTally:
             if name not in self.removed:
                 self.order.append(name)
             self.removed[name] += int(n)
+        self._count(self.by_group, stage_names, stage_code, identities)
+        if slurs is not None:
+            self._count(self.by_slur_group, stage_names, stage_code, slurs)
+
+    @staticmethod
+    def _count(
+        target: dict[str, Counter[str]],
+        stage_names: list[str],
+        stage_code: np.ndarray,
+        identities: pa.Array,
+    ) -> None:
         codes = group_codes(identities)
         if codes.doc.size == 0:
             return
@@ -88,15 +109,19 @@ class LedgerTally:
         counts = np.bincount(pair, minlength=len(stage_names) * size)
         for k in np.flatnonzero(counts).tolist():
             stage, group = stage_names[k // size], codes.names[k % size]
-            self.by_group.setdefault(stage, Counter())[group] += int(counts[k])
+            target.setdefault(stage, Counter())[group] += int(counts[k])
+
+
+Identify = Callable[[pa.RecordBatch], tuple[pa.Array, pa.Array | None]]
 
 
 def read_ledger(
     files: Sequence[Path],
-    identify: Callable[[pa.RecordBatch], pa.Array] | None,
+    identify: Identify | None,
     *,
     fraction: float = 1.0,
     seed: int = 0,
+    include_slurs: bool = False,
 ) -> LedgerTally:
     """Tally ledger files; ``identify`` computes identities from a batch with ``text``."""
     tally = LedgerTally()
@@ -106,13 +131,16 @@ def read_ledger(
             batch = batch.filter(pa.array(rng.random(batch.num_rows) < fraction))
         if batch.num_rows == 0:
             continue
+        slurs = None
         if identify is not None:
-            identities = identify(batch)
+            identities, slurs = identify(batch)
+        elif DETAIL in batch.schema.names:
+            identities, slurs, _ = split_terms(batch.column(DETAIL), include_slurs=include_slurs)
         elif IDENTITIES in batch.schema.names:
             identities = batch.column(IDENTITIES)
         else:
             identities = pa.nulls(batch.num_rows, pa.list_(pa.string()))
-        tally.update(batch.column(schema.LEDGER_STAGE), identities)
+        tally.update(batch.column(schema.LEDGER_STAGE), identities, slurs)
     return tally
 
 
@@ -134,7 +162,7 @@ def _ledger_batches(files: Sequence[Path], *, with_text: bool) -> Iterator[pa.Re
         if with_text:
             yield from parquet.iter_batches(columns=[c for c in LEDGER_TEXT if c in names])
         else:
-            yield from parquet_batches(path, [schema.LEDGER_STAGE, IDENTITIES])
+            yield from parquet_batches(path, [schema.LEDGER_STAGE, IDENTITIES, DETAIL])
 
 
 def stage_order(ledger: LedgerTally, run_report: dict[str, Any] | None) -> list[str]:
@@ -158,6 +186,7 @@ def impact_section(
     min_documents: int,
     groups: Sequence[str],
     identities: str = "the ledger's `identities` column",
+    min_events: int = 10,
 ) -> dict[str, Any]:
     """Per stage and group removal rates and ratios, and each group's share in and out."""
     removed_after = 0
@@ -188,18 +217,30 @@ def impact_section(
                 "flagged": False,
                 "insufficient": entering_g < min_documents,
             }
-            if not row["insufficient"]:
-                lo, hi = wilson(removed_g, entering_g)
-                g_rate = removed_g / entering_g
-                ratio = g_rate / rate if rate > 0 else None
+            rest_in, rest_removed = entering - entering_g, ledger.removed[label] - removed_g
+            if not row["insufficient"] and rest_in > 0:
+                removal = compare_rates(removed_g, entering_g, rest_removed, rest_in)
                 row.update(
-                    removal_rate=g_rate,
-                    ratio=ratio,
-                    ci95=[lo, hi],
-                    flagged=bool(
-                        ratio is not None
-                        and (ratio < BAND[0] or ratio > BAND[1])
-                        and (lo > rate or hi < rate)
+                    removal_rate=removal["rate"],
+                    ci95=removal["rate_ci95"],
+                    ratio=removed_g / entering_g / rate if rate > 0 else None,
+                    retention_rate=1.0 - removal["rate"],
+                    rest_retention_rate=1.0 - removal["rest_rate"],
+                    retention_ratio=removal["complement_ratio"],
+                    retention_ratio_ci95=removal["complement_ratio_ci95"],
+                    removal_rate_ratio=removal["rate_ratio"],
+                    removal_rate_ratio_ci95=removal["rate_ratio_ci95"],
+                    odds_ratio=removal["odds_ratio"],
+                    odds_ratio_ci95=removal["odds_ratio_ci95"],
+                    risk_difference=removal["risk_difference"],
+                    risk_difference_ci95=removal["risk_difference_ci95"],
+                    p_value=removal["p_value"],
+                    candidate=bool(
+                        removed_g >= min_events
+                        and (
+                            (removal["complement_ratio"] or 1.0) < BAND[0]
+                            or outside(removal["rate_ratio"], (0.0, BAND[1]))
+                        )
                     ),
                 )
             rows[group] = row
@@ -220,7 +261,9 @@ def impact_section(
             "relative": share_out / share_in if share_in else None,
         }
     return {
-        "method": METHOD.format(min_documents=min_documents, identities=identities),
+        "method": METHOD.format(
+            min_documents=min_documents, identities=identities, min_events=min_events
+        ),
         "documents_in": total_in,
         "documents_out": kept.documents,
         "stages": {label: per_stage[label] for label in order},

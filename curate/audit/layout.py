@@ -9,7 +9,14 @@ from curate.audit import plots
 from curate.audit.formatting import Block
 from curate.audit.harm import BAND
 from curate.audit.layout_data import association_blocks, composition_blocks, representation_blocks
-from curate.audit.layout_effects import compare_blocks, harm_blocks, impact_blocks, probe_blocks
+from curate.audit.layout_effects import (
+    compare_blocks,
+    harm_blocks,
+    impact_blocks,
+    probe_blocks,
+    slur_blocks,
+)
+from curate.audit.provenance import limitations
 
 #: Charts of group pairs drawn at most (the JSON has every pair).
 PAIR_CHARTS = 12
@@ -88,8 +95,12 @@ def blocks(report: dict[str, Any], files: set[str]) -> list[Block]:
         out += harm_blocks(s["harm"], files)
     if "filter_impact" in s:
         out += impact_blocks(s["filter_impact"], files)
+    if "slurs" in s:
+        out += slur_blocks(s["slurs"])
     if "probe" in s:
         out += probe_blocks(s["probe"])
     if "compare" in s:
         out += compare_blocks(s["compare"])
+    if "provenance" in report:
+        out += [("h2", "Limitations and provenance"), ("ul", limitations(report))]
     return out

@@ -8,6 +8,9 @@ from typing import Any
 from curate.audit import plots
 from curate.audit.formatting import MAX_ROWS, Block, fmt_ci, fmt_n, fmt_pct, fmt_ratio
 
+#: Languages below this share are listed on one folded line.
+RARE_LANGUAGE = 0.01
+
 
 def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
     out: list[Block] = [("h2", "1. Composition"), ("p", comp["method"])]
@@ -33,16 +36,19 @@ def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
             ["documents in near-duplicate clusters", fmt_n(dup["near"]["documents_in_clusters"])]
         )
     out.append(("table", ["measure", "value"], rows))
+    shares = langs["shares"]
+    common = [lang for lang, share in shares.items() if share >= RARE_LANGUAGE]
     out.append(
         (
             "table",
             ["language", "documents", "share"],
-            [
-                [lang, fmt_n(langs["counts"][lang]), fmt_pct(share)]
-                for lang, share in list(langs["shares"].items())[:MAX_ROWS]
-            ],
+            [[lang, fmt_n(langs["counts"][lang]), fmt_pct(shares[lang])] for lang in common],
         )
     )
+    rare = [f"{lang} ({langs['counts'][lang]:,})" for lang in shares if lang not in common]
+    if rare:
+        below = fmt_pct(RARE_LANGUAGE)
+        out.append(("fold", f"{len(rare)} languages under {below} each", ", ".join(rare)))
     out += [
         ("img", f, c)
         for f, c in (("languages.png", "Languages"), ("lengths.png", "Document length"))
@@ -51,19 +57,29 @@ def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
     return out
 
 
+def terms(row: dict[str, Any]) -> str:
+    """A group's top terms with their documents; ambiguous terms and slurs marked."""
+    mark = {"ambiguous": " (ambiguous)", "slur": " (slur)"}
+    return ", ".join(
+        f"{t['term']}{mark.get(t['kind'], '')}: {t['documents']:,}"
+        for t in row.get("top_terms") or []
+    )
+
+
 def representation_blocks(rep: dict[str, Any], files: set[str]) -> list[Block]:
     out: list[Block] = [("h2", "2. Representation"), ("p", rep["method"])]
+    ordered = sorted(rep["groups"].items(), key=lambda kv: -kv[1]["documents"])
     rows = [
-        [
-            g,
-            fmt_n(r["documents"]),
-            fmt_pct(r["share"]),
-            fmt_ci(r["ci95"], pct=True),
-            "insufficient" if r["insufficient"] else "",
-        ]
-        for g, r in sorted(rep["groups"].items(), key=lambda kv: -kv[1]["documents"])
+        [g, fmt_n(r["documents"]), fmt_pct(r["share"]), fmt_ci(r["ci95"], pct=True), terms(r)]
+        for g, r in ordered
+        if not r["insufficient"]
     ]
-    out.append(("table", ["group", "documents", "share", "95% interval", "note"], rows[:MAX_ROWS]))
+    out.append(
+        ("table", ["group", "documents", "share", "95% interval", "top terms"], rows[:MAX_ROWS])
+    )
+    thin = [f"{g} ({r['documents']})" for g, r in ordered if r["insufficient"]]
+    if thin:
+        out.append(("fold", f"{len(thin)} groups with too few documents", ", ".join(thin)))
     out.append(
         (
             "table",

@@ -23,33 +23,7 @@ def harm_blocks(harm: dict[str, Any], files: set[str]) -> list[Block]:
             f"{fmt_pct(d['toxic_share'])} toxic; mean score {fmt_ratio(d['mean'])}.",
         ),
     ]
-    rows = [
-        [
-            g,
-            fmt_n(r["scored"]),
-            fmt_pct(r["toxic_rate"]),
-            fmt_ci(r["toxic_rate_ci95"], pct=True),
-            fmt_ratio(r["disparity_ratio"]),
-            fmt_ci(r["disparity_ci95"]),
-            "insufficient" if r["insufficient"] else "flagged" if r["flagged"] else "",
-        ]
-        for g, r in sorted(harm["groups"].items(), key=lambda kv: -(kv[1]["disparity_ratio"] or 0))
-    ]
-    out.append(
-        (
-            "table",
-            [
-                "group",
-                "scored",
-                "toxic rate",
-                "95% interval",
-                "disparity ratio",
-                "95% interval",
-                "note",
-            ],
-            rows[:MAX_ROWS],
-        )
-    )
+    out += harm_table(harm["groups"])
     out += [
         ("img", f, c)
         for f, c in (
@@ -58,6 +32,104 @@ def harm_blocks(harm: dict[str, Any], files: set[str]) -> list[Block]:
         )
         if f in files
     ]
+    return out
+
+
+HARM_HEADERS = [
+    "group",
+    "scored",
+    "toxic rate (95% interval)",
+    "ratio to rest (95%)",
+    "non-toxic ratio (95%)",
+    "odds ratio (95%)",
+    "difference (95%)",
+    "Holm p",
+    "note",
+]
+
+
+def _with_ci(x: float | None, ci: list[float] | None, *, pct: bool = False) -> str:
+    f = fmt_pct if pct else fmt_ratio
+    return f"{f(x)} ({fmt_ci(ci, pct=pct)})"
+
+
+def _p(row: dict[str, Any]) -> str:
+    p = row.get("p_adjusted")
+    return "–" if p is None else f"{p:.2g}"
+
+
+def harm_table(groups: dict[str, Any]) -> list[Block]:
+    """The harm rows with enough documents (largest odds ratio first), the rest folded."""
+    ok = [(g, r) for g, r in groups.items() if not r["insufficient"]]
+    ok.sort(key=lambda kv: -(kv[1].get("odds_ratio") or 0))
+    rows = [
+        [
+            g,
+            fmt_n(r["scored"]),
+            _with_ci(r["toxic_rate"], r["toxic_rate_ci95"], pct=True),
+            _with_ci(r["disparity_ratio"], r["disparity_ci95"]),
+            _with_ci(r["complement_ratio"], r["complement_ratio_ci95"]),
+            _with_ci(r["odds_ratio"], r["odds_ratio_ci95"]),
+            _with_ci(r["risk_difference"], r["risk_difference_ci95"], pct=True),
+            _p(r),
+            "flagged" if r["flagged"] else "",
+        ]
+        for g, r in ok
+    ]
+    out: list[Block] = [("table", HARM_HEADERS, rows[:MAX_ROWS])]
+    thin = [f"{g} ({r['scored']})" for g, r in groups.items() if r["insufficient"]]
+    if thin:
+        out.append(("fold", f"{len(thin)} groups with too few scored documents", ", ".join(thin)))
+    return out
+
+
+IMPACT_HEADERS = [
+    "group",
+    "entering",
+    "removed",
+    "removal rate",
+    "retention ratio to rest (95%)",
+    "removal ratio to rest (95%)",
+    "Holm p",
+    "note",
+]
+
+
+def impact_table(groups: dict[str, Any]) -> list[Block]:
+    """One stage's rows with enough documents, lowest retention ratio first."""
+    ok = [(g, r) for g, r in groups.items() if r.get("retention_ratio") is not None]
+    ok.sort(key=lambda kv: kv[1]["retention_ratio"])
+    rows = [
+        [
+            g,
+            fmt_n(r["entering"]),
+            fmt_n(r["removed"]),
+            fmt_pct(r["removal_rate"]),
+            _with_ci(r["retention_ratio"], r["retention_ratio_ci95"]),
+            _with_ci(r["removal_rate_ratio"], r["removal_rate_ratio_ci95"]),
+            _p(r),
+            "flagged" if r["flagged"] else "",
+        ]
+        for g, r in ok
+    ]
+    if not rows:
+        return [("p", "No group had enough documents entering this stage for a ratio.")]
+    return [("table", IMPACT_HEADERS, rows[:MAX_ROWS])]
+
+
+def slur_blocks(slurs: dict[str, Any]) -> list[Block]:
+    out: list[Block] = [("h2", "Slurs"), ("p", slurs["method"])]
+    rows = [
+        [g, fmt_n(r["documents"]), fmt_pct(r["share"]), fmt_ci(r["ci95"], pct=True)]
+        for g, r in sorted(slurs["prevalence"].items(), key=lambda kv: -kv[1]["documents"])
+        if r["documents"]
+    ]
+    out.append(("table", ["group", "documents with a slur", "share", "95% interval"], rows))
+    if slurs.get("harm"):
+        out += [("h3", "Toxicity of documents with slurs"), *harm_table(slurs["harm"])]
+    for stage, groups in (slurs.get("filter_impact") or {}).items():
+        out += [("h3", f"Filter impact of stage {stage} on documents with slurs")]
+        out += impact_table(groups)
     return out
 
 
@@ -81,28 +153,8 @@ def impact_blocks(impact: dict[str, Any], files: set[str]) -> list[Block]:
         )
     )
     for stage, groups in impact["groups"].items():
-        rows = [
-            [
-                g,
-                fmt_n(r["entering"]),
-                fmt_n(r["removed"]),
-                fmt_pct(r["removal_rate"]),
-                fmt_ratio(r["ratio"]),
-                "flagged" if r["flagged"] else "",
-            ]
-            for g, r in sorted(groups.items(), key=lambda kv: -(kv[1]["ratio"] or 0))
-            if not r["insufficient"]
-        ]
         out.append(("h3", f"Stage {stage}"))
-        if not rows:
-            out.append(("p", "No group had enough documents entering this stage for a ratio."))
-        out.append(
-            (
-                "table",
-                ["group", "entering", "removed", "removal rate", "ratio", "note"],
-                rows[:MAX_ROWS],
-            )
-        )
+        out += impact_table(groups)
         f = f"impact-{plots.slug(stage)}.png"
         if f in files:
             out.append(("img", f, f"Filter impact: {stage}"))

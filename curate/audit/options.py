@@ -74,6 +74,17 @@ class AuditOptions(BaseModel):
         description="Groups mentioned in fewer documents are reported as insufficient, "
         "without rates or ratios.",
     )
+    min_events: int = Field(
+        10,
+        ge=1,
+        description="A flag also needs this many documents with the outcome it is about (toxic or "
+        "non-toxic documents for harm, removed documents for filter impact).",
+    )
+    slurs: Literal["separate", "include"] = Field(
+        "separate",
+        description="'separate': group statistics count identity and ambiguous terms only, and "
+        "slurs get their own section; 'include': slurs count as mentions of their group too.",
+    )
     sections: list[Section] = Field(
         default_factory=lambda: list(SECTIONS),
         description="Report sections to compute; composition and association read the text, "

@@ -17,10 +17,12 @@ import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
-from curate.audit import association, composition, harm, impact, representation
+from curate.audit import association, composition, effects, harm, impact, mentions, representation
 from curate.audit.columns import ColumnPlan, make_stage, toxicity_scorer
+from curate.audit.kinds import DETAIL, split_terms
 from curate.audit.options import TEXT_SECTIONS, AuditOptions
 from curate.audit.probe import probe_section
+from curate.audit.provenance import provenance
 from curate.audit.scan import column_names, scan
 from curate.audit.tally import IDENTITIES, TOXICITY
 from curate.errors import CurateError
@@ -45,7 +47,9 @@ def _identity_params(run_report: dict[str, Any] | None) -> dict[str, Any] | None
 @functools.lru_cache(maxsize=8)
 def _lexicon_terms(
     params_json: str,
-) -> tuple[tuple[str, ...], dict[str, frozenset[str]], dict[str, str]]:
+) -> tuple[
+    tuple[str, ...], dict[str, frozenset[str]], dict[str, str], tuple[str, ...], tuple[str, ...]
+]:
     """Known groups, each group's own words, and surface form -> group, of the identity stage
     built from ``params_json`` (cached: loading lexicons takes a second)."""
     try:
@@ -55,7 +59,7 @@ def _lexicon_terms(
         lexicon = stage.lexicon()  # type: ignore[attr-defined]
     except (CurateError, ImportError, ValidationError) as exc:
         log.warning("audit: lexicon terms unavailable (%s)", exc)
-        return (), {}, {}
+        return (), {}, {}, (), ()
     own: dict[str, set[str]] = {}
     forms: dict[str, str] = {}
     for term in lexicon.terms:
@@ -63,7 +67,8 @@ def _lexicon_terms(
             own.setdefault(term.label, set()).update(form.lower().split())
             forms.setdefault(form.lower(), term.label)
     frozen = {label: frozenset(words) for label, words in own.items()}
-    return tuple(lexicon.labels()), frozen, forms
+    langs = tuple(lexicon.languages())
+    return tuple(lexicon.labels()), frozen, forms, tuple(lexicon.sources), langs
 
 
 def _identity_stage_params(lexicons: list[str], params: dict[str, Any]) -> dict[str, Any]:
@@ -75,12 +80,19 @@ def _identity_stage_params(lexicons: list[str], params: dict[str, Any]) -> dict[
 
 def _identify(
     plan: ColumnPlan, params: dict[str, Any], lexicons: list[str], workdir: Path
-) -> Callable[[pa.RecordBatch], pa.Array]:
+) -> impact.Identify:
     stage = plan.stages.get(IDENTITIES)
     if stage is None:
-        stage = make_stage("score.identity", _identity_stage_params(lexicons, params), workdir)
+        merged = {**_identity_stage_params(lexicons, params), "terms": True}
+        stage = make_stage("score.identity", merged, workdir)
     ready = stage
-    return lambda batch: ready.process(batch).column("identities")
+
+    def identify(batch: pa.RecordBatch) -> tuple[pa.Array, pa.Array | None]:
+        detail = ready.process(batch).column(DETAIL)
+        identities, slurs, _ = split_terms(detail, include_slurs=plan.include_slurs)
+        return identities, slurs
+
+    return identify
 
 
 def build_report(
@@ -103,6 +115,7 @@ def build_report(
         identity_params=params,
         toxicity_column=options.toxicity_column,
         want_toxicity="harm" in wanted,
+        include_slurs=options.slurs == "include",
     )
     text = bool(wanted & TEXT_SECTIONS)
     result = scan(
@@ -119,20 +132,28 @@ def build_report(
     # The lexicon behind `identities` is known when the audit ran the identity stage or the
     # run report names it; only then are unmentioned groups listed and own terms excluded.
     lexicon_known = IDENTITIES in plan.stages or run_params is not None
-    known, own_terms, forms = _lexicon_terms(stage_params) if lexicon_known else ((), {}, {})
+    lexicon = _lexicon_terms(stage_params) if lexicon_known else ((), {}, {}, (), ())
+    known, own_terms, forms = lexicon[:3]
     min_docs = options.min_documents
     sections: dict[str, Any] = {}
     sections["composition"] = composition.composition_section(tally, result.lengths)
     rep = representation.representation_section(
         tally, result.pronouns, min_documents=min_docs, known=known
     )
+    terms = mentions.top_terms(tally.term_docs)
+    for group, row in rep["groups"].items():
+        row["top_terms"] = terms.get(group, [])
     if "representation" in wanted:
         sections["representation"] = rep
     has_scores = tally.scored > 0
     harm_sec = None
     if "harm" in wanted and has_scores:
         harm_sec = harm.harm_section(
-            tally, min_documents=min_docs, known=known, source=plan.sources.get(TOXICITY, "")
+            tally,
+            min_documents=min_docs,
+            known=known,
+            source=plan.sources.get(TOXICITY, ""),
+            min_events=options.min_events,
         )
         sections["harm"] = harm_sec
     elif "harm" in wanted:
@@ -148,6 +169,8 @@ def build_report(
     ledger_files = (
         impact.ledger_paths(options.removed) if options.removed else (dataset.ledger_files())
     )
+    ledger = None
+    order: list[str] = []
     if "filter_impact" in wanted and ledger_files:
         fraction = 1.0
         if result.sampled and result.rows_seen:
@@ -155,16 +178,34 @@ def build_report(
         identify = None
         if options.lexicons or not _ledgers_have_identities(ledger_files):
             identify = _identify(plan, params, options.lexicons, workdir)
-        ledger = impact.read_ledger(ledger_files, identify, fraction=fraction, seed=options.seed)
+        ledger = impact.read_ledger(
+            ledger_files,
+            identify,
+            fraction=fraction,
+            seed=options.seed,
+            include_slurs=plan.include_slurs,
+        )
+        order = impact.stage_order(ledger, run_report)
         sections["filter_impact"] = impact.impact_section(
             tally,
             ledger,
-            order=impact.stage_order(ledger, run_report),
+            order=order,
+            min_events=options.min_events,
             min_documents=min_docs,
             groups=sorted(set(rep["groups"]) | set().union(*ledger.by_group.values())),
             identities="the ledger's `identities` column"
             if identify is None
             else "the `score.identity` stage run on their text",
+        )
+    slurs_found = bool(tally.slur_groups) or bool(ledger and ledger.by_slur_group)
+    if tally.kinds_seen and not plan.include_slurs and slurs_found:
+        sections["slurs"] = mentions.slur_section(
+            tally,
+            ledger=ledger,
+            order=order,
+            min_documents=min_docs,
+            min_events=options.min_events,
+            scored=has_scores and "harm" in wanted,
         )
     if "probe" in wanted and options.probe is not None:
         probe_scorer = scorer or toxicity_scorer(workdir)
@@ -177,7 +218,16 @@ def build_report(
             scorer_name="given scorer" if scorer else "the `score.toxicity` stage",
             min_phrases=min_docs,
         )
-    return _assemble(dataset, options, result, plan, sections, rep, harm_sec, name)
+    report = _assemble(dataset, options, result, plan, sections, rep, harm_sec, name)
+    report["provenance"] = provenance(
+        plan,
+        tally,
+        lexicon_sources=list(lexicon[3]),
+        lexicon_languages=list(lexicon[4]),
+        run_report=run_report,
+        slurs=options.slurs,
+    )
+    return report
 
 
 def _ledgers_have_identities(files: list[Path]) -> bool:
@@ -197,6 +247,8 @@ def _assemble(
     name: str,
 ) -> dict[str, Any]:
     tally = result.columns
+    # Every test of the report at once: flags are settled only after Holm's correction.
+    multiplicity = effects.adjust({"sections": sections})
     groups: dict[str, Any] = {}
     for group, row in rep["groups"].items():
         h = (harm_sec or {}).get("groups", {}).get(group, {})
@@ -226,6 +278,7 @@ def _assemble(
             "sampled": result.sampled,
         },
         "options": options.model_dump(mode="json"),
+        "multiplicity": multiplicity,
         "sections": sections,
     }
     if "filter_impact" in sections:

@@ -34,6 +34,8 @@ IDENTITIES = "identities"
 TOXICITY = "__audit_toxicity"
 LANG = "lang"
 UNKNOWN_LANG = "und"
+SLURS = "__audit_slurs"
+TERMS = "__audit_terms"
 #: Toxicity histogram resolution: bins of width 0.01 over [0, 1].
 TOX_BINS = 100
 
@@ -154,6 +156,12 @@ class ColumnTally:
     toxicity_hist: NDArray[np.int64] = field(default_factory=lambda: np.zeros(TOX_BINS, np.int64))
     languages: Counter[str] = field(default_factory=Counter)
     groups: dict[str, GroupCounts] = field(default_factory=dict)
+    #: Groups named by slurs (kept apart from ``groups`` unless slurs are folded in).
+    slur_groups: dict[str, GroupCounts] = field(default_factory=dict)
+    #: Documents per ``group<SEP>term<SEP>kind`` key (see :mod:`curate.audit.kinds`).
+    term_docs: Counter[str] = field(default_factory=Counter)
+    #: Whether the batches carried mention kinds.
+    kinds_seen: bool = False
     duplicates: DuplicateCounts = field(default_factory=DuplicateCounts)
 
     def update(self, batch: pa.RecordBatch) -> None:
@@ -179,19 +187,29 @@ class ColumnTally:
             bins = np.minimum((valid * TOX_BINS).astype(np.int64), TOX_BINS - 1)
             self.toxicity_hist += np.bincount(bins, minlength=TOX_BINS)
         if IDENTITIES in names:
-            self._update_groups(group_codes(batch.column(IDENTITIES)), n, scored, toxic)
+            codes = group_codes(batch.column(IDENTITIES))
+            if codes.doc.size:
+                self.with_identity += int(np.count_nonzero(np.bincount(codes.doc, minlength=n)))
+            self._update_groups(self.groups, codes, scored, toxic)
+        if SLURS in names:
+            self.kinds_seen = True
+            self._update_groups(self.slur_groups, group_codes(batch.column(SLURS)), scored, toxic)
+        if TERMS in names:
+            codes = group_codes(batch.column(TERMS))
+            docs = np.bincount(codes.code, minlength=len(codes.names))
+            for i in np.flatnonzero(docs).tolist():
+                self.term_docs[codes.names[i]] += int(docs[i])
         self._update_duplicates(batch)
 
+    @staticmethod
     def _update_groups(
-        self,
+        target: dict[str, GroupCounts],
         codes: GroupCodes,
-        n: int,
         scored: NDArray[np.bool_] | None,
         toxic: NDArray[np.bool_] | None,
     ) -> None:
         if codes.doc.size == 0:
             return
-        self.with_identity += int(np.count_nonzero(np.bincount(codes.doc, minlength=n)))
         size = len(codes.names)
         docs = np.bincount(codes.code, minlength=size)
         zeros = np.zeros(size)
@@ -199,7 +217,7 @@ class ColumnTally:
         n_toxic = zeros if toxic is None else np.bincount(codes.code, toxic[codes.doc], size)
         for i, name in enumerate(codes.names):
             if docs[i]:
-                counts = self.groups.setdefault(name, GroupCounts())
+                counts = target.setdefault(name, GroupCounts())
                 counts.docs += int(docs[i])
                 counts.scored += int(n_scored[i])
                 counts.toxic += int(n_toxic[i])

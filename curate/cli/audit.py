@@ -75,6 +75,18 @@ def default_out_dir(dataset: str) -> Path:
     help="Groups in fewer documents are reported as insufficient.",
 )
 @click.option(
+    "--min-events",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="A flag also needs this many documents with the outcome it is about.",
+)
+@click.option(
+    "--include-slurs",
+    is_flag=True,
+    help="Count slurs as mentions of their group (default: a section of their own).",
+)
+@click.option(
     "--section",
     "sections",
     multiple=True,
@@ -96,6 +108,8 @@ def audit(
     seed: int,
     probe: Path | None,
     min_documents: int,
+    min_events: int,
+    include_slurs: bool,
     sections: tuple[str, ...],
     text_column: str,
 ) -> None:
@@ -115,6 +129,8 @@ def audit(
         seed=seed,
         probe=probe,
         min_documents=min_documents,
+        min_events=min_events,
+        slurs="include" if include_slurs else "separate",
         sections=[s for s in SECTIONS if s in sections] or None,
         text_column=text_column,
     )

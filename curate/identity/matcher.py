@@ -21,6 +21,11 @@ form, any run of spaces or hyphens matches (``african-american``).
 [['gender/female', 'religion/christian', 'religion/muslim'], [], []]
 >>> counts
 [[1, 1, 1], [], []]
+>>> m.match_terms(["A black cat and a Muslim woman."])[0] == [
+...     {"group": "gender/female", "term": "woman", "kind": "identity"},
+...     {"group": "race_ethnicity/black", "term": "black", "kind": "ambiguous"},
+...     {"group": "religion/muslim", "term": "muslim", "kind": "identity"}]
+True
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ from curate.identity.lexicon import Lexicon
 
 #: Term language that applies to documents in every language.
 ANY_LANGUAGE = "mul"
+#: What a matched term is: an identity term, a slur, or a word whose usual sense is not an
+#: identity (the lexicon's ``flag``; no flag is an identity term).
+KINDS = ("identity", "slur", "ambiguous")
+#: Arrow type of the per-document match detail (``identity_terms``).
+TERM_TYPE = pa.list_(
+    pa.struct([("group", pa.string()), ("term", pa.string()), ("kind", pa.string())])
+)
 
 _SEP = re.compile(r"[\s\-]+")
 
@@ -85,11 +97,18 @@ class IdentityMatcher:
         label_ids = {label: i for i, label in enumerate(self.labels)}
         self.languages: list[str] = lexicon.languages()
         lang_ids = {lang: i for i, lang in enumerate(self.languages)}
-        entries: dict[str, dict[tuple[int, int], None]] = {}
+        #: (group, lemma, kind) of every distinct lexicon entry, by term id.
+        self.terms: list[tuple[str, str, str]] = []
+        term_ids: dict[tuple[str, str, str], int] = {}
+        entries: dict[str, dict[tuple[int, int, int], None]] = {}
         for term in lexicon.terms:
+            key = (term.label, term.term, term.flag or "identity")
+            term_id = term_ids.setdefault(key, len(term_ids))
+            if term_id == len(self.terms):
+                self.terms.append(key)
             for form in term.forms:
-                pair = (label_ids[term.label], lang_ids[term.language])
-                entries.setdefault(normalise(form), {})[pair] = None
+                triple = (label_ids[term.label], lang_ids[term.language], term_id)
+                entries.setdefault(normalise(form), {})[triple] = None
         self._entries = {k: list(v) for k, v in entries.items()}
         self._any = lang_ids.get(ANY_LANGUAGE, -3)
         #: (language id, regex) per language, each over that language's forms.
@@ -101,20 +120,23 @@ class IdentityMatcher:
             )
             self.patterns.append((lang_id, "(?i)(?:" + "|".join(map(form_pattern, keys)) + ")"))
 
-    def _lookup(self, found: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CSR of (label id, language id) pairs for each distinct matched string."""
+    def _lookup(self, found: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """CSR of (label id, language id, term id) for each distinct matched string."""
         offsets = [0]
         labels: list[int] = []
         langs: list[int] = []
+        terms: list[int] = []
         for text in found:
-            for label, lang in self._entries.get(normalise(text), ()):
+            for label, lang, term in self._entries.get(normalise(text), ()):
                 labels.append(label)
                 langs.append(lang)
+                terms.append(term)
             offsets.append(len(labels))
         return (
             np.asarray(offsets, dtype=np.int64),
             np.asarray(labels, dtype=np.int64),
             np.asarray(langs, dtype=np.int64),
+            np.asarray(terms, dtype=np.int64),
         )
 
     def _doc_languages(self, languages: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -160,6 +182,34 @@ class IdentityMatcher:
             return empty, empty, pa.array([], pa.large_string())
         return np.concatenate(docs), np.concatenate(sources), pa.concat_arrays(found)
 
+    def _matches(
+        self, texts: pa.Array | pa.ChunkedArray, languages: pa.Array | pa.ChunkedArray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per (document, matched text): document and mention count; per lexicon entry kept
+        for it: the (document, text) row, label id and term id."""
+        doc_lang = self._doc_languages(languages) if languages is not None else None
+        mention_doc, source, found = self._scan(pl.Series(texts).cast(pl.String), doc_lang)
+        encoded = pc.dictionary_encode(found)
+        offsets, label_of, lang_of, term_of = self._lookup(encoded.dictionary.to_pylist())
+        n_found = max(len(encoded.dictionary), 1)
+        # The same text found by two languages' expressions counts once: per (document,
+        # matched text), keep the largest count any expression gave.
+        distinct = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        n_src = max(len(self.patterns), 1)
+        code, count = _sorted_unique((mention_doc * n_found + distinct) * n_src + source)
+        doc_text, count = _max_per_key(code // n_src, count)
+        doc, text = doc_text // n_found, doc_text % n_found
+        # Expand each matched text into the lexicon entries it stands for.
+        width = np.diff(offsets)[text]
+        row = np.repeat(np.arange(len(text)), width)
+        pair = np.repeat(offsets[text] - np.cumsum(width) + width, width) + np.arange(len(row))
+        label, lang, term = label_of[pair], lang_of[pair], term_of[pair]
+        if doc_lang is not None and len(row):
+            own = doc_lang[doc[row]]
+            keep = (own == -1) | (lang == own) | (lang == self._any)
+            row, label, term = row[keep], label[keep], term[keep]
+        return doc, count, row, label, term
+
     def match_arrow(
         self,
         texts: pa.Array | pa.ChunkedArray,
@@ -171,33 +221,27 @@ class IdentityMatcher:
         With ``languages`` (ISO codes per document), a term counts only in documents of its
         own language; documents with a null language count every term.
         """
+        labels, counts, _ = self.match_detail(texts, languages, detail=False)
+        return labels, counts
+
+    def match_detail(
+        self,
+        texts: pa.Array | pa.ChunkedArray,
+        languages: pa.Array | pa.ChunkedArray | None = None,
+        *,
+        detail: bool = True,
+    ) -> tuple[pa.Array, pa.Array, pa.Array | None]:
+        """:meth:`match_arrow`, plus (with ``detail``) the distinct lexicon entries each
+        document matched: ``list<struct<group, term, kind>>`` (``TERM_TYPE``), sorted by group,
+        then term; ``kind`` is one of ``KINDS``."""
         n = len(texts)
-        doc_lang = self._doc_languages(languages) if languages is not None else None
-        mention_doc, source, found = self._scan(pl.Series(texts).cast(pl.String), doc_lang)
-        encoded = pc.dictionary_encode(found)
-        offsets, label_of, lang_of = self._lookup(encoded.dictionary.to_pylist())
-        n_found = max(len(encoded.dictionary), 1)
-        # The same text found by two languages' expressions counts once: per (document,
-        # matched text), keep the largest count any expression gave.
-        distinct = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        n_src = max(len(self.patterns), 1)
-        code, count = _sorted_unique((mention_doc * n_found + distinct) * n_src + source)
-        doc_text, count = _max_per_key(code // n_src, count)
-        doc, text = doc_text // n_found, doc_text % n_found
-        # Expand each matched text into the (label, language) pairs it stands for.
-        width = np.diff(offsets)[text]
-        row = np.repeat(np.arange(len(text)), width)
-        pair = np.repeat(offsets[text] - np.cumsum(width) + width, width) + np.arange(len(row))
-        label, lang = label_of[pair], lang_of[pair]
-        if doc_lang is not None and len(row):
-            own = doc_lang[doc[row]]
-            keep = (own == -1) | (lang == own) | (lang == self._any)
-            row, label = row[keep], label[keep]
+        doc, count, row, label, term = self._matches(texts, languages)
         n_labels = max(len(self.labels), 1)
+        n_terms = max(len(self.terms), 1)
         # A text listed under one label in several languages still counts once.
         row_label = _sorted_unique(row * n_labels + label)[0]
-        row, label = row_label // n_labels, row_label % n_labels
-        doc_label = doc[row] * n_labels + label
+        row, lab = row_label // n_labels, row_label % n_labels
+        doc_label = doc[row] * n_labels + lab
         order = np.argsort(doc_label, kind="stable")
         keys, starts = np.unique(doc_label[order], return_index=True)
         totals = np.add.reduceat(count[row][order], starts) if len(order) else np.zeros(0, int)
@@ -205,10 +249,29 @@ class IdentityMatcher:
         names = pa.array(self.labels, type=pa.string()).take(
             pa.array(keys % n_labels, type=pa.int64())
         )
-        return (
-            pa.ListArray.from_arrays(pa.array(list_offsets), names),
-            pa.ListArray.from_arrays(pa.array(list_offsets), pa.array(totals, type=pa.int64())),
+        labels_out = pa.ListArray.from_arrays(pa.array(list_offsets), names)
+        counts_out = pa.ListArray.from_arrays(
+            pa.array(list_offsets), pa.array(totals, type=pa.int64())
         )
+        if not detail:
+            return labels_out, counts_out, None
+        # Term ids follow lexicon order; sort each document's entries by (group, term).
+        rank = np.argsort(np.argsort(np.array([(g + "\0" + t) for g, t, _ in self.terms] or [""])))
+        entry_doc = doc[row]
+        doc_term = _sorted_unique(entry_doc * n_terms + rank[term] if len(term) else term)[0]
+        by_rank = np.argsort(rank)
+        chosen = by_rank[doc_term % n_terms] if len(doc_term) else doc_term
+        table = self.terms
+        structs = pa.StructArray.from_arrays(
+            [
+                pa.array([table[i][0] for i in chosen.tolist()], pa.string()),
+                pa.array([table[i][1] for i in chosen.tolist()], pa.string()),
+                pa.array([table[i][2] for i in chosen.tolist()], pa.string()),
+            ],
+            names=["group", "term", "kind"],
+        )
+        term_offsets = np.searchsorted(doc_term // n_terms, np.arange(n + 1)).astype(np.int32)
+        return labels_out, counts_out, pa.ListArray.from_arrays(pa.array(term_offsets), structs)
 
     def match(
         self, texts: Sequence[str | None], languages: Sequence[str | None] | None = None
@@ -217,3 +280,13 @@ class IdentityMatcher:
         langs = pa.array(languages, type=pa.string()) if languages is not None else None
         labels, counts = self.match_arrow(pa.array(texts, type=pa.string()), langs)
         return labels.to_pylist(), counts.to_pylist()
+
+    def match_terms(
+        self, texts: Sequence[str | None], languages: Sequence[str | None] | None = None
+    ) -> list[list[dict[str, str]]]:
+        """Python lists in and out; the detail of :meth:`match_detail`."""
+        langs = pa.array(languages, type=pa.string()) if languages is not None else None
+        _, _, detail = self.match_detail(pa.array(texts, type=pa.string()), langs)
+        assert detail is not None
+        rows: list[list[dict[str, str]]] = detail.to_pylist()
+        return rows

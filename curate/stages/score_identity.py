@@ -17,19 +17,24 @@ from pydantic import Field, PrivateAttr
 from curate import schema
 from curate.errors import RecipeError
 from curate.identity import IdentityMatcher, Lexicon, load_lexicons
+from curate.identity.matcher import TERM_TYPE
 from curate.stage import MapStage, set_column
 
 log = logging.getLogger(__name__)
 
 
 class ScoreIdentity(MapStage):
-    """Add ``identities`` (and ``identity_counts``) from identity-term lexicons.
+    """Add ``identities`` (and ``identity_counts``, ``identity_terms``) from identity-term
+    lexicons.
 
     >>> import pyarrow as pa
     >>> b = pa.record_batch({"id": ["1", "2"], "text": ["Two Muslim women", "A quiet day"]})
     >>> out = next(iter(ScoreIdentity(lexicons=["en"], counts=True)([b])))
     >>> out.column("identities").to_pylist(), out.column("identity_counts").to_pylist()
     ([['gender/female', 'religion/muslim'], []], [[1, 1], []])
+    >>> out = next(iter(ScoreIdentity(lexicons=["en"], terms=True)([b])))
+    >>> [m["term"] + ":" + m["kind"] for m in out.column("identity_terms")[0].as_py()]
+    ['woman:identity', 'muslim:identity']
     """
 
     name: ClassVar[str] = "score.identity"
@@ -53,6 +58,13 @@ class ScoreIdentity(MapStage):
         False,
         description="Also write identity_counts: mentions per group, aligned with identities.",
     )
+    terms: bool = Field(
+        False,
+        description="Also write identity_terms: per document, the distinct lexicon entries it "
+        "matched as {group, term, kind}, kind being 'identity', 'slur' or 'ambiguous' (the "
+        "lexicon's flag). The bias audit uses it to keep slurs apart from mentions and to name "
+        "the terms behind each group.",
+    )
     language_column: str | None = Field(
         "lang",
         description="Column of ISO 639-1 codes (score.language writes lang). When a batch "
@@ -71,6 +83,8 @@ class ScoreIdentity(MapStage):
         fields = [schema.field("identities")]
         if self.counts:
             fields.append(schema.field("identity_counts"))
+        if self.terms:
+            fields.append(pa.field("identity_terms", TERM_TYPE))
         return fields
 
     def plan(self, columns: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
@@ -99,8 +113,12 @@ class ScoreIdentity(MapStage):
             if self.language_column and self.language_column in names
             else None
         )
-        labels, counts = self.matcher().match_arrow(batch.column(schema.TEXT), languages)
+        labels, counts, detail = self.matcher().match_detail(
+            batch.column(schema.TEXT), languages, detail=self.terms
+        )
         out = set_column(batch, "identities", labels)
         if self.counts:
             out = set_column(out, "identity_counts", counts)
+        if detail is not None:
+            out = set_column(out, "identity_terms", detail)
         return out
