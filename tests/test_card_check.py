@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from test_card_fixture import make_run
 
+from curate.card import write_card
 from curate.card.check import check_card, split_front_matter
+from curate.card.prompts import QUESTIONS
 from curate.cli import main
 
 
@@ -37,9 +43,74 @@ def run(tmp_path: Path) -> Path:
 
 
 def test_good_card_passes_from_the_cli(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("mlcroissant")
     code, out, err = _invoke(["card", str(run), "--check"], capsys)
-    assert (code, err) == (0, "")
-    assert "valid" in out
+    assert code == 0, err
+    assert out.strip().endswith(
+        "README.md: valid (croissant.json validated with mlcroissant), 6 warning(s)"
+    )
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 6  # the six author sections nobody answered yet
+    assert "'Curation Rationale' still holds the `_[To be written by the dataset author:" in err
+    assert "--set motivation=..." in err
+
+
+def test_strict_fails_on_placeholders_until_they_are_answered(
+    run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _invoke(["card", str(run), "--check", "--strict"], capsys)
+    assert code == 1
+    assert "6 problem(s)" in err and "'Maintenance' still holds" in err
+    assert "answer the prompts with `curate card" in err
+    answers = [f"--set={key}=Written by the author." for key in QUESTIONS]
+    assert _invoke(["card", str(run), *answers], capsys)[0] == 0
+    code, out, err = _invoke(["card", str(run), "--check", "--strict"], capsys)
+    assert (code, "warning" in err) == (0, False), err
+    assert "valid" in out and "warning(s)" not in out
+
+
+def test_strict_needs_check(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _invoke(["card", str(run), "--strict"], capsys)
+    assert code == 2 and "--strict only applies to --check" in err
+
+
+def test_check_says_when_mlcroissant_is_not_there(
+    run: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlcroissant" else real(name)
+    )
+    code, out, err = _invoke(["card", str(run), "--check"], capsys)
+    assert code == 0, err
+    assert "note: croissant.json: not validated with mlcroissant, which is not installed" in err
+    assert "validated with mlcroissant" not in out
+
+
+def test_croissant_that_mlcroissant_rejects_fails_the_check(run: Path) -> None:
+    pytest.importorskip("mlcroissant")
+    path = run / "croissant.json"
+    doc = json.loads(path.read_text())
+    doc["recordSet"][0]["field"][0]["source"]["extract"] = {"column": ""}
+    path.write_text(json.dumps(doc))
+    problems = check_card(run)
+    assert len(problems) == 1
+    assert problems[0].startswith("croissant.json: mlcroissant ")
+    assert "rejects it" in problems[0] and "Extract should have" in problems[0]
+
+
+def test_unnamed_index_column_keeps_croissant_valid(run: Path) -> None:
+    """A CSV's index column has the header "": Croissant cannot name it, so it is left out."""
+    pytest.importorskip("mlcroissant")
+    for shard in (run / "data").glob("*.parquet"):
+        table = pq.read_table(shard)
+        pq.write_table(table.add_column(0, "", pa.array(range(table.num_rows))), shard)
+    write_card(run)
+    doc = json.loads((run / "croissant.json").read_text())
+    fields = [f["name"] for f in doc["recordSet"][0]["field"]]
+    assert "" not in fields and fields[0] == "id"
+    assert "1 unnamed column(s)" in doc["recordSet"][0]["description"]
+    assert check_card(run) == []
 
 
 BROKEN: dict[str, tuple[Callable[[dict[str, object]], None], str]] = {
@@ -126,7 +197,7 @@ def test_registry_versions_can_be_checked_but_not_rewritten(
 
     registry.publish(run, "web")
     code, out, err = _invoke(["card", "web@1.0.0", "--check"], capsys)
-    assert (code, err) == (0, "") and "valid" in out
+    assert code == 0 and "valid" in out, err
     code, _, err = _invoke(["card", "web@1.0.0", "--set", "license=mit"], capsys)
     assert code == 2 and "immutable" in err
     code, _, err = _invoke(["card", "web@2.0.0", "--check"], capsys)

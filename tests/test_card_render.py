@@ -155,7 +155,7 @@ def test_load_snippet_in_the_card_runs(tmp_path: Path, monkeypatch: pytest.Monke
     text = (out / "README.md").read_text()
     snippet = re.search(r"## How to Load.*?```python\n(.*?)```", text, flags=re.S)
     assert snippet is not None
-    monkeypatch.chdir(tmp_path)  # the snippet's path is relative to where the recipe ran
+    monkeypatch.chdir(out)  # the snippet's path is relative to the card
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
     scope: dict[str, object] = {}
     exec(snippet.group(1).replace("print(ds)", ""), scope)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from curate.card import prompts, stats
 from curate.card.facts import DatasetFacts, gather
 from curate.card.options import AUTHOR_SECTIONS, CardOptions
 from curate.errors import RecipeError
+from curate.io.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +41,9 @@ __all__ = [
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` through a temporary file and a rename, with the process umask
+    (a card in a shared folder is as readable as any other file written there)."""
+    write_text_atomic(path, text)
 
 
 def _validated(data: Mapping[str, Any], source: str) -> CardOptions:

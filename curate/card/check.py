@@ -1,20 +1,27 @@
 """Offline validation of a dataset card (``curate card DATASET --check``).
 
 Each check returns plain problem sentences naming the field; an empty list means the card is
-valid for the Hub and consistent with the data files next to it.
+valid for the Hub and consistent with the data files next to it. ``croissant.json`` is also
+validated by ``mlcroissant`` when it is installed (the test suite's validation: parse the
+metadata, then read a record of every record set). Prompts the author has not answered are
+warnings, which ``--strict`` turns into failures.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import yaml
 
-from curate.card import vocab
+from curate.card import prompts, vocab
 
 _TAGS: dict[str, Any] = {
     "language": vocab.languages,
@@ -39,10 +46,10 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     ('a: 1', '# Title')
     """
     lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].rstrip() != "---":
         return None, text
     for i, line in enumerate(lines[1:], 1):
-        if line.strip() == "---":
+        if line.rstrip() == "---":  # an indented "---" is part of a YAML value
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
     return None, text
 
@@ -132,25 +139,91 @@ def _croissant(root: Path) -> Iterable[str]:
             yield f"croissant.json: file {obj.get('contentUrl')!r} does not exist"
 
 
-def check_card(root: Path) -> list[str]:
-    """Problems with ``root/README.md`` (and ``croissant.json``); empty when the card is valid."""
+def _mlcroissant(root: Path) -> Iterable[str]:
+    import mlcroissant as mlc
+
+    path = root / "croissant.json"
+    if not path.is_file():
+        return
+    try:
+        dataset = mlc.Dataset(jsonld=path)
+        for record_set in dataset.metadata.record_sets:
+            list(itertools.islice(dataset.records(record_set.uuid), 1))
+    except Exception as exc:  # mlcroissant raises ValidationError, and more when reading data
+        first = " ".join(str(exc).split())[:400]
+        yield f"croissant.json: mlcroissant {_version('mlcroissant')} rejects it ({first})"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def placeholders(readme: str) -> list[str]:
+    """Warnings for the author sections still holding their ``_[To be written ...]_`` prompt."""
+    keys = prompts.unanswered(readme)
+    found = [
+        f"README.md: {prompts.QUESTIONS[key][0]!r} still holds the "
+        f"`{prompts.PROMPT_PREFIX} ...]_` placeholder (fill it with "
+        f"`curate card DATASET --set {key}=...`)"
+        for key in keys
+        if key in prompts.QUESTIONS
+    ]
+    stray = readme.count(prompts.PROMPT_PREFIX) - len(keys)
+    if stray > 0:
+        found.append(f"README.md: {stray} placeholder(s) outside the author markers")
+    return found
+
+
+@dataclass(frozen=True)
+class CardCheck:
+    """What ``--check`` found: problems fail it, warnings fail it only with ``--strict``, notes
+    say what could not be checked."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check(root: Path) -> CardCheck:
+    """Validate ``root/README.md`` and ``croissant.json``; see :class:`CardCheck`."""
     from huggingface_hub import DatasetCard
 
-    readme = Path(root) / "README.md"
+    root = Path(root)
+    readme = root / "README.md"
     if not readme.is_file():
-        return [f"{readme}: no dataset card (write one with `curate card {root}`)"]
-    front, _body = split_front_matter(readme.read_text(encoding="utf-8"))
+        return CardCheck([f"{readme}: no dataset card (write one with `curate card {root}`)"])
+    card_text = readme.read_text(encoding="utf-8")
+    front, _body = split_front_matter(card_text)
     if front is None:
-        return ["README.md: no YAML front matter between '---' lines"]
+        return CardCheck(["README.md: no YAML front matter between '---' lines"])
     try:
         meta = yaml.safe_load(front)
     except yaml.YAMLError as exc:
-        return [f"README.md: front matter is not valid YAML ({exc})"]
+        return CardCheck([f"README.md: front matter is not valid YAML ({exc})"])
     if not isinstance(meta, dict):
-        return ["README.md: front matter is not a YAML mapping"]
+        return CardCheck(["README.md: front matter is not a YAML mapping"])
     problems = [*_tags(meta), *_configs(root, meta), *_dataset_info(root, meta), *_croissant(root)]
     try:
         DatasetCard.load(readme)
     except Exception as exc:  # whatever huggingface_hub refuses is a problem to report
         problems.append(f"README.md: huggingface_hub cannot load it ({exc})")
-    return problems
+    notes = []
+    if importlib.util.find_spec("mlcroissant") is None:
+        notes.append(
+            "croissant.json: not validated with mlcroissant, which is not installed "
+            "(pip install mlcroissant); only its files were checked"
+        )
+    else:
+        problems += _mlcroissant(root)
+    return CardCheck(problems, placeholders(card_text), notes)
+
+
+def check_card(root: Path) -> list[str]:
+    """Problems with ``root/README.md`` (and ``croissant.json``); empty when the card is valid.
+
+    Unanswered author prompts are not problems here; :func:`check` also returns them.
+    """
+    return check(root).problems

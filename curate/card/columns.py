@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from curate.quality.columns import BY_NAME as QUALITY
+
 log = logging.getLogger(__name__)
 
 #: Meanings of the columns built-in stages write (the design document's contract).
@@ -26,7 +28,7 @@ MEANINGS: dict[str, str] = {
 #: Prefixes of column families, with what they mean.
 PREFIXES: dict[str, str] = {
     "toxicity_": "Toxicity model sub-score in [0, 1].",
-    "quality_": "Quality signal (Gopher, C4 or FineWeb heuristic rules).",
+    "quality_": "Quality signal not written by this curate version's score.quality.",
 }
 
 
@@ -35,11 +37,22 @@ def meaning(column: str) -> str:
 
     >>> meaning("lang_score")
     'Confidence of the detected language, in [0, 1].'
+    >>> meaning("quality_word_count")
+    'Quality signal: words; Gopher keeps documents with 50 to 100,000.'
     >>> meaning("url")
     'Carried through unchanged from the input.'
     """
     if column in MEANINGS:
         return MEANINGS[column]
+    signal = QUALITY.get(column)
+    if signal is not None:
+        if signal.keep.startswith(signal.source):
+            rule = signal.keep
+        elif signal.keep in ("true", "false"):
+            rule = f"{signal.source} keeps documents where it is {signal.keep}"
+        else:
+            rule = f"{signal.source} keeps documents with {signal.keep}"
+        return f"Quality signal: {signal.description}; {rule}."
     for prefix, text in PREFIXES.items():
         if column.startswith(prefix):
             return text

@@ -24,8 +24,6 @@ from curate.card.render import bibtex
 CROISSANT = "http://mlcommons.org/croissant/1.0"
 CROISSANT_RAI = "http://mlcommons.org/croissant/RAI/1.0"
 PARQUET = "application/x-parquet"
-#: Croissant recommends a semantic version; a run folder gets one only when it is published.
-UNPUBLISHED = "0.0.0"
 
 #: The Croissant 1.0 JSON-LD context (term -> IRI), as the specification defines it.
 CONTEXT: dict[str, Any] = {
@@ -148,7 +146,9 @@ def croissant(
     """The Croissant document for a dataset folder, as JSON-able data.
 
     ``checksums`` maps a data file's relative path to its sha256 when the caller already knows
-    it (the registry does), saving a second read of every file.
+    it (the registry does), saving a second read of every file. ``version`` is the registry
+    version and ``url`` the dataset's page (the Hub's once uploaded there); without them the
+    author's ``homepage`` (or ``repository``) is the URL and no version is claimed.
     """
     known = checksums or {}
     files: list[dict[str, Any]] = [
@@ -172,7 +172,12 @@ def croissant(
         "includes": "data/*.parquet",
     }
     fields = []
+    # Croissant drops an empty column name, so an unnamed column (a CSV's index with header "")
+    # cannot be extracted; it is left out and the record set says so.
+    unnamed = [f.name for f in facts.schema if not f.name.strip()]
     for f in facts.schema:
+        if not f.name.strip():
+            continue
         kind, repeated = data_type(f.type)
         entry: dict[str, Any] = {
             "@type": "cr:Field",
@@ -189,7 +194,13 @@ def croissant(
         "@type": "cr:RecordSet",
         "@id": "default",
         "name": "default",
-        "description": f"One record per document ({facts.rows} records).",
+        "description": f"One record per document ({facts.rows} records)."
+        + (
+            f" {len(unnamed)} unnamed column(s) of the Parquet files are not described: "
+            "Croissant cannot refer to a column without a name."
+            if unnamed
+            else ""
+        ),
         "field": fields,
     }
     if "id" in facts.schema.names:
@@ -203,8 +214,8 @@ def croissant(
         "alternateName": options.pretty_name or facts.name,
         "description": description or f"Text corpus curated with curate ({facts.rows} documents).",
         "license": license_url(options),
-        "url": url or options.homepage or "https://pypi.org/project/llmos-curate/",
-        "version": version or UNPUBLISHED,
+        "url": url or options.homepage or options.repository,
+        "version": version,
         "datePublished": str(facts.run.get("created") or "")[:10] or None,
         "citeAs": bibtex(facts, options),
         "creator": [{"@type": "sc:Person", "name": a} for a in options.authors] or None,
@@ -214,6 +225,12 @@ def croissant(
         "recordSet": [record_set],
         **_rai(facts, options),
     }
+    if facts.run.get("partial") is True:
+        doc["rai:dataLimitations"] = [
+            "Partial run: written by a run limited with --limit, so it holds only part of what "
+            "the recipe keeps from its input.",
+            *doc["rai:dataLimitations"],
+        ]
     return {k: v for k, v in doc.items() if v not in (None, [], "")}
 
 

@@ -7,29 +7,47 @@ from typing import Any
 
 from curate.card import stats, vocab
 from curate.card.facts import DatasetFacts
-from curate.card.markdown import cell, percent, table
+from curate.card.markdown import cell, code_span, percent, table, text
+from curate.card.metadata import MIN_LANGUAGE_SHARE
+
+#: Other ``lang`` values named below the languages table; the rest are counted.
+MAX_OTHER = 20
 
 
-def languages(facts: DatasetFacts, counts: Counter[str]) -> str:
+def languages(facts: DatasetFacts, counts: Counter[str], listed: list[str]) -> str:
+    """Documents per language of the card's ``language:`` list (``listed``); every other value
+    of ``lang`` (rare, undetermined, or a code the Hub does not know) is summed up below."""
     if not counts:
         return (
             "## Languages\n\nThe dataset has no `lang` column; add the `score.language` stage "
             "to the recipe to measure its languages."
         )
     total = sum(counts.values())
-    names = {**vocab.language_names(), "und": "undetermined"}
+    names = vocab.language_names()
     rows = [
-        (f"`{lang}`", names.get(lang, "unknown code"), n, percent(n, total))
-        for lang, n in counts.most_common()
+        (
+            code_span(lang),
+            text(names.get(lang, "unknown code")),
+            counts[lang],
+            percent(counts[lang], total),
+        )
+        for lang in sorted(listed, key=lambda code: (-counts[code], code))
     ]
     source = "the `lang` column" if "lang" in facts.schema.names else "the audit"
-    return "\n\n".join(
-        [
-            "## Languages",
-            f"Documents per language, from {source}:",
-            table(["code", "language", "documents", "share"], rows),
-        ]
-    )
+    parts = ["## Languages", f"Documents per language, from {source}:"]
+    parts.append(table(["code", "language", "documents", "share"], rows))
+    rest = [(lang, n) for lang, n in counts.most_common() if lang not in set(listed)]
+    if rest:
+        shown = ", ".join(f"{code_span(lang)} ({cell(n)})" for lang, n in rest[:MAX_OTHER])
+        more = f" and {len(rest) - MAX_OTHER} more" if len(rest) > MAX_OTHER else ""
+        left = sum(n for _lang, n in rest)
+        parts.append(
+            f"The other {cell(left)} documents ({percent(left, total)}) have a `lang` value "
+            "that is not in the card's `language:` list, which holds the Hub's language codes "
+            f"found in at least {percent(MIN_LANGUAGE_SHARE, 1)} of documents unless the author "
+            f"set it: {shown}{more}."
+        )
+    return "\n\n".join(parts)
 
 
 def duplicates(facts: DatasetFacts) -> str:
@@ -44,7 +62,7 @@ def duplicates(facts: DatasetFacts) -> str:
     if dedup:
         rows = [
             (
-                f"`{s.get('label') or s.get('use')}`",
+                code_span(s.get("label") or s.get("use")),
                 s.get("rows_in"),
                 s.get("removed"),
                 percent(float(s.get("removed") or 0), float(s.get("rows_in") or 0)),
@@ -64,7 +82,7 @@ def duplicates(facts: DatasetFacts) -> str:
 def _distribution_rows(dist: stats.Distribution) -> tuple[object, ...]:
     q = dist.quantiles
     return (
-        f"`{dist.column}`",
+        code_span(dist.column),
         dist.count,
         dist.missing,
         dist.mean,
@@ -128,8 +146,8 @@ def impact_sentences(impact: Any) -> list[str]:
             ratio = row.get("ratio")
             if isinstance(ratio, (int, float)):
                 out.append(
-                    f"Stage `{stage}` removed documents mentioning `{group}` at {ratio:.1f} times "
-                    "its overall removal rate."
+                    f"Stage {code_span(stage)} removed documents mentioning {code_span(group)} "
+                    f"at {ratio:.1f} times its overall removal rate."
                 )
     return out
 
@@ -150,7 +168,7 @@ def bias(facts: DatasetFacts) -> str:
         findings = audit_findings(audit)
         if findings:
             parts.append("The bias audit (`curate/audit/`) found:")
-            parts.append("\n".join(f"- {f}" for f in findings))
+            parts.append("\n".join(f"- {text(f)}" for f in findings))
         else:
             parts.append(
                 "The bias audit (`curate/audit/`) found no disparity above its thresholds."

@@ -1,8 +1,40 @@
-"""Small Markdown builders so the card's sections read as data, not string soup."""
+"""Small Markdown builders so the card's sections read as data, not string soup.
+
+Values that come from the input or the author (languages, identity groups, stage labels, card
+fields) go through :func:`text` or :func:`code_span`, so none reaches the card as raw HTML.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def text(value: object) -> str:
+    """Plain text for Markdown: ``&``, ``<`` and ``>`` become entities, so HTML in a value is
+    shown, never run.
+
+    >>> text("<script>alert(1)</script> & co")
+    '&lt;script&gt;alert(1)&lt;/script&gt; &amp; co'
+    """
+    return html.escape(str(value), quote=False)
+
+
+def code_span(value: object) -> str:
+    """Inline code that shows ``value`` literally: the fence is longer than any backtick run in
+    it, and newlines are folded (a code span cannot hold HTML, so nothing else is escaped).
+
+    >>> code_span("en"), code_span("a`b"), code_span("`x")
+    ('`en`', '``a`b``', '`` `x ``')
+    """
+    body = " ".join(str(value).splitlines())
+    longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
 
 
 def cell(value: object) -> str:

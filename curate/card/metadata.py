@@ -33,6 +33,16 @@ def card_languages(counts: Counter[str], total: int) -> list[str]:
     return sorted(keep)
 
 
+def listed_languages(options: CardOptions, counts: Counter[str]) -> list[str]:
+    """The card's ``language:`` list: the author's, else :func:`card_languages` of the counts.
+
+    The languages table shows exactly these; other ``lang`` values are summed up below it.
+    """
+    if options.language is not None:
+        return list(options.language)
+    return card_languages(counts, sum(counts.values()))
+
+
 def dataset_info(facts: DatasetFacts) -> DatasetInfosDict:
     """Features from the Arrow schema and per-split sizes, as ``datasets`` models them."""
     splits = SplitDict()
@@ -78,11 +88,7 @@ def front_matter(
     facts: DatasetFacts, options: CardOptions, languages: Counter[str]
 ) -> dict[str, Any]:
     """The YAML header as a plain dict, in the Hub's usual key order."""
-    langs = (
-        options.language
-        if options.language is not None
-        else card_languages(languages, sum(languages.values()))
-    )
+    langs = listed_languages(options, languages)
     multi = options.multilinguality or (
         None if not langs else "monolingual" if len(langs) == 1 else "multilingual"
     )

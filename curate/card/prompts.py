@@ -12,7 +12,10 @@ recognised by its leading words and replaced by the current prompt text.
 
 from __future__ import annotations
 
+import html
 import re
+
+from curate.card.markdown import text
 
 PROMPT_PREFIX = "_[To be written by the dataset author:"
 
@@ -66,22 +69,37 @@ def is_prompt(text: str) -> bool:
     return text.strip().startswith(PROMPT_PREFIX)
 
 
-def block(key: str, text: str | None) -> str:
-    """A marked block holding the author's text, or the prompt when there is none."""
-    body = text.strip() if text and text.strip() else prompt(key)
+def block(key: str, answer: str | None) -> str:
+    """A marked block holding the author's text (HTML escaped, so it can neither inject markup
+    nor close the block), or the prompt when there is none.
+
+    >>> block("consent", "<b>yes</b>").splitlines()[1]
+    '&lt;b&gt;yes&lt;/b&gt;'
+    """
+    body = text(answer.strip()) if answer and answer.strip() else prompt(key)
     return f"<!-- curate:author {key} -->\n{body}\n<!-- /curate:author -->"
 
 
-def carried_over(readme: str) -> dict[str, str]:
-    """Author text found in an existing card, prompts left out.
+def unanswered(readme: str) -> list[str]:
+    """Author sections of a card that still hold their prompt, in card order.
 
-    >>> old = block("motivation", "Built to test curate.") + block("consent", None)
+    >>> unanswered(block("motivation", "Because.") + block("consent", None))
+    ['consent']
+    """
+    return [m["key"] for m in _BLOCK.finditer(readme) if is_prompt(m["body"])]
+
+
+def carried_over(readme: str) -> dict[str, str]:
+    """Author text found in an existing card, prompts left out; entities are decoded, so text
+    escaped by :func:`block` comes back as written and re-rendering does not escape it twice.
+
+    >>> old = block("motivation", "Built to test <curate>.") + block("consent", None)
     >>> carried_over(old)
-    {'motivation': 'Built to test curate.'}
+    {'motivation': 'Built to test <curate>.'}
     """
     found: dict[str, str] = {}
     for match in _BLOCK.finditer(readme):
-        body = match["body"].strip()
+        body = html.unescape(match["body"].strip())
         if body and not is_prompt(body):
             found[match["key"]] = body
     return found

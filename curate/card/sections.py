@@ -9,7 +9,7 @@ import yaml
 from curate.card import prompts
 from curate.card.columns import meaning, writers
 from curate.card.facts import DatasetFacts
-from curate.card.markdown import cell, code, human_bytes, percent, table
+from curate.card.markdown import cell, code, code_span, human_bytes, percent, table, text
 from curate.card.options import CardOptions
 
 
@@ -22,14 +22,14 @@ def _params(params: object) -> str:
 
 def details(facts: DatasetFacts, options: CardOptions, license_text: str) -> str:
     rows: list[tuple[str, object]] = [
-        ("Curated by", ", ".join(options.authors) or None),
+        ("Curated by", text(", ".join(options.authors)) or None),
         ("License", license_text),
-        ("Homepage", options.homepage),
-        ("Repository", options.repository),
-        ("Contact", options.contact),
+        ("Homepage", options.homepage and text(options.homepage)),
+        ("Repository", options.repository and text(options.repository)),
+        ("Contact", options.contact and text(options.contact)),
         ("Rows", facts.rows),
         ("Size of the Parquet files", human_bytes(sum(s.size for s in facts.splits))),
-        ("Created", facts.run.get("created")),
+        ("Created", text(facts.run.get("created") or "") or None),
     ]
     shown = [(k, v) for k, v in rows if v not in (None, "")]
     return "## Dataset Details\n\n" + table(["", ""], shown)
@@ -52,14 +52,19 @@ def structure(facts: DatasetFacts) -> str:
     columns = table(
         ["column", "type", "written by", "meaning"],
         [
-            (f"`{f.name}`", f"`{f.type}`", wrote.get(f.name, "input"), meaning(f.name))
+            (
+                code_span(f.name),
+                code_span(f.type),
+                text(wrote.get(f.name, "input")),
+                meaning(f.name),
+            )
             for f in facts.schema
         ],
     )
     splits = table(
         ["split", "rows", "files", "Parquet size", "in memory"],
         [
-            (s.name, s.rows, len(s.files), human_bytes(s.size), human_bytes(s.num_bytes))
+            (text(s.name), s.rows, len(s.files), human_bytes(s.size), human_bytes(s.num_bytes))
             for s in facts.splits
         ],
     )
@@ -79,12 +84,12 @@ def _inputs(facts: DatasetFacts) -> str:
     if not isinstance(source, dict):
         return ""
     rows: list[tuple[str, object]] = [
-        ("Paths", ", ".join(f"`{p}`" for p in source.get("paths", [])))
+        ("Paths", ", ".join(code_span(p) for p in source.get("paths", [])))
     ]
     if source.get("fingerprint"):
-        rows.append(("Fingerprint", f"`{source['fingerprint']}`"))
+        rows.append(("Fingerprint", code_span(source["fingerprint"])))
     if source.get("registry_refs"):
-        rows.append(("Registry versions", ", ".join(f"`{r}`" for r in source["registry_refs"])))
+        rows.append(("Registry versions", ", ".join(code_span(r) for r in source["registry_refs"])))
     rows.append(("Rows read", facts.run.get("rows_in")))
     return "The run read:\n\n" + table(["", ""], rows)
 
@@ -97,8 +102,8 @@ def _processing(facts: DatasetFacts) -> str:
     body = [
         (
             i,
-            f"`{s.get('label') or s.get('use')}`",
-            f"`{_params(s.get('params'))}`" if s.get("params") else "",
+            code_span(s.get("label") or s.get("use")),
+            code_span(_params(s.get("params"))) if s.get("params") else "",
             s.get("rows_in"),
             s.get("rows_out"),
             s.get("removed"),
@@ -107,7 +112,12 @@ def _processing(facts: DatasetFacts) -> str:
         for i, s in enumerate(stages, 1)
     ]
     reasons = [
-        (f"`{s.get('label') or s.get('use')}`", f"`{reason}`", n, percent(n, s.get("rows_in") or 0))
+        (
+            code_span(s.get("label") or s.get("use")),
+            code_span(reason),
+            n,
+            percent(n, s.get("rows_in") or 0),
+        )
         for s in stages
         for reason, n in sorted((s.get("removed_by_reason") or {}).items(), key=lambda kv: -kv[1])
     ]
@@ -125,7 +135,34 @@ def _processing(facts: DatasetFacts) -> str:
             "Removals by reason (share of the stage's input):",
             table(["stage", "reason", "rows", "share"], reasons),
         ]
+    parts.append(ledger(facts))
     return "\n\n".join(parts)
+
+
+#: What ``output.ledger_text`` (recorded in the run's recipe) leaves in the ledger's text column.
+LEDGER_TEXT = {
+    "keep": "the **raw text** of every removed document, as the stage that removed it saw it; "
+    "personal data in it was not redacted",
+    "redact": "the text of every removed document with the personal data the recipe's "
+    "`redact.pii` stage recognises redacted (pattern-based redaction misses some)",
+    "drop": "no text: only each removed document's id, stage and reason",
+}
+
+
+def ledger(facts: DatasetFacts) -> str:
+    """What the removal ledger holds, and how to keep it out of an upload to the Hub."""
+    output = facts.recipe.get("output")
+    mode = output.get("ledger_text") if isinstance(output, dict) else None
+    held = LEDGER_TEXT.get(str(mode)) if mode is not None else None
+    if held is None:
+        held = LEDGER_TEXT["keep"] + " (the run recorded no `output.ledger_text`)"
+    return (
+        f"The removal ledger (`curate/removed/`) holds {held}. It is part of this folder "
+        "but not of the dataset: the card's `configs` point only at `data/`. Leave it out when "
+        "uploading the folder anywhere, e.g. to the Hugging Face Hub with "
+        '`HfApi().upload_folder(..., ignore_patterns=["curate/removed/*"])` or '
+        "`hf upload ORG/NAME . --repo-type dataset --exclude 'curate/removed/*'`."
+    )
 
 
 def _software(facts: DatasetFacts) -> str:
@@ -137,10 +174,11 @@ def _software(facts: DatasetFacts) -> str:
     libs = [(k, v) for k, v in versions.items() if k != "models"]
     parts = [
         "### Software and Models",
-        table(["software", "version"], [(k, f"`{v}`") for k, v in libs]),
+        table(["software", "version"], [(text(k), code_span(v)) for k, v in libs]),
     ]
     if models:
-        parts.append(table(["model", "sha256"], [(k, f"`{v}`") for k, v in sorted(models.items())]))
+        found = [(text(k), code_span(v)) for k, v in sorted(models.items())]
+        parts.append(table(["model", "sha256"], found))
     return "\n\n".join(parts)
 
 

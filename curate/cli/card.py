@@ -42,7 +42,16 @@ def dataset_folder(dataset: str, *, writable: bool) -> Path:
 @click.command()
 @click.argument("dataset")
 @click.option(
-    "--check", is_flag=True, help="Validate the existing card offline; exit 1 if invalid."
+    "--check",
+    is_flag=True,
+    help="Validate the existing card offline (and croissant.json with mlcroissant, when "
+    "installed); exit 1 if invalid. Unanswered author prompts are warnings.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With --check: fail on warnings too, e.g. `_[To be written by the dataset author ...]_` "
+    "placeholders still in the card.",
 )
 @click.option(
     "--set",
@@ -52,27 +61,45 @@ def dataset_folder(dataset: str, *, writable: bool) -> Path:
     help="Set an author field (license, pretty_name, tags, motivation, ...); an empty VALUE "
     "removes it. Kept in DATASET/curate/card.json across re-renders.",
 )
-def card(dataset: str, check: bool, assignments: tuple[str, ...]) -> None:
+def card(dataset: str, check: bool, strict: bool, assignments: tuple[str, ...]) -> None:
     """(Re)write DATASET's README.md card and croissant.json, or validate them with --check."""
     from curate.card import parse_assignment, set_fields, write_card
-    from curate.card.check import check_card
 
     if check and assignments:
         raise click.UsageError(
             "--check validates the card as it is; it cannot be combined with --set"
         )
+    if strict and not check:
+        raise click.UsageError("--strict only applies to --check")
     folder = dataset_folder(dataset, writable=not check)
     if check:
-        problems = check_card(folder)
-        if problems:
-            listing = "\n".join(f"  - {p}" for p in problems)
-            raise CheckFailed(
-                f"{folder / 'README.md'}: {len(problems)} problem(s)\n{listing}",
-                hint=f"re-render the card with `curate card {dataset}`",
-            )
-        click.echo(f"{folder / 'README.md'}: valid")
+        _check(folder, dataset, strict=strict)
         return
     if assignments:
         set_fields(folder, dict(parse_assignment(a) for a in assignments))
     readme = write_card(folder)
     click.echo(f"wrote {readme} and {folder / 'croissant.json'}")
+
+
+def _check(folder: Path, dataset: str, *, strict: bool) -> None:
+    from curate.card.check import check
+
+    found = check(folder)
+    readme = folder / "README.md"
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
+    failing = found.problems + (found.warnings if strict else [])
+    if not strict:
+        for warning in found.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    if failing:
+        listing = "\n".join(f"  - {p}" for p in failing)
+        raise CheckFailed(
+            f"{readme}: {len(failing)} problem(s)\n{listing}",
+            hint=f"re-render the card with `curate card {dataset}`"
+            if found.problems
+            else f"answer the prompts with `curate card {dataset} --set KEY=...`, or drop --strict",
+        )
+    validated = "" if found.notes else " (croissant.json validated with mlcroissant)"
+    suffix = f", {len(found.warnings)} warning(s)" if found.warnings else ""
+    click.echo(f"{readme}: valid{validated}{suffix}")
