@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 
@@ -13,8 +11,9 @@ import click
 @click.option("--version", help="Version X.Y.Z; default: the next one, from what changed.")
 @click.option(
     "--registry",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Registry folder (default: $CURATE_REGISTRY or ~/.local/share/curate/registry).",
+    metavar="DIR|URL",
+    help="Registry folder or fsspec URL, e.g. s3://bucket/prefix (default: $CURATE_REGISTRY "
+    "or ~/.local/share/curate/registry).",
 )
 @click.option("--no-ledger", is_flag=True, help="Leave the removal ledger (curate/removed/) out.")
 @click.option(
@@ -28,7 +27,7 @@ def publish(
     dataset: str,
     name: str,
     version: str | None,
-    registry: Path | None,
+    registry: str | None,
     no_ledger: bool,
     allow_partial: bool,
     hub_repo: str | None,
@@ -62,5 +61,8 @@ def publish(
         click.echo(f"{result.ref} already holds this content; nothing new was published", err=True)
     if hub_repo:
         tag = revision or f"v{result.ref.rsplit('@', 1)[-1]}"
-        url = push(result.path, hub_repo, ref=result.ref, tag=tag, api=api)
+        from curate.registry import Registry
+
+        folder = Registry(registry).path(result.ref)  # a remote version is fetched first
+        url = push(folder, hub_repo, ref=result.ref, tag=tag, api=api)
         click.echo(f"pushed to {url} (tag {tag})", err=True)

@@ -39,7 +39,7 @@ _SUFFIXES: dict[str, Format] = {
     ".ipc": "arrow",
 }
 _COMPRESSION = (".gz", ".zst", ".zstd", ".bz2")
-_REGISTRY_REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(@\d+\.\d+\.\d+)?$")
+_REGISTRY_REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(@\d+\.\d+\.\d+|@[a-z][a-z0-9._-]{0,63})?$")
 
 
 @dataclass(frozen=True)

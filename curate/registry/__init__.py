@@ -127,7 +127,11 @@ def _registry_ref(reg: Registry, text: str) -> Ref | None:
         ref = Ref.parse(text)
     except DataError:
         return None
-    return ref if reg.catalog.get(ref.name, ref.version) is not None else None
+    try:
+        reg.entry(ref)
+    except DataError:
+        return None
+    return ref
 
 
 def publish(

@@ -197,7 +197,7 @@ class Registry(Lookup):
 
     def delete(self, ref: str) -> list[str]:
         """Delete a version (tombstone first), then the blobs no version uses; returns them."""
-        entry = self._pinned(ref)
+        entry = self.pinned(ref)
         self.records.bury(entry.name, entry.version, entry.content_id)
         folder = self.folder(entry)
         trash = self.root / "tmp" / f"deleted-{uuid.uuid4().hex}"
@@ -212,7 +212,7 @@ class Registry(Lookup):
         log.info("deleted %s", entry.ref)
         return self.collect()
 
-    def _pinned(self, ref: str) -> Entry:
+    def pinned(self, ref: str) -> Entry:
         parsed = Ref.parse(ref)
         if parsed.version is None:
             raise DataError(
@@ -228,15 +228,18 @@ class Registry(Lookup):
                 used.update(f["sha256"] for f in self.manifest(entry.ref)["files"])
         return used
 
+    def stored_blobs(self) -> set[str]:
+        """Digests of every blob the store holds."""
+        if not self.store.root.is_dir():
+            return set()
+        return {p.parent.name + p.name for p in self.store.root.glob("*/*") if p.is_file()}
+
+    def remove_blob(self, digest: str) -> None:
+        self.store.path(digest).unlink(missing_ok=True)
+
     def collect(self) -> list[str]:
         """Remove blobs no version's manifest lists; returns their digests."""
-        used = self.used_blobs()
-        removed: list[str] = []
-        if not self.store.root.is_dir():
-            return removed
-        for path in sorted(self.store.root.glob("*/*")):
-            digest = path.parent.name + path.name
-            if digest not in used:
-                path.unlink()
-                removed.append(digest)
-        return removed
+        unused = sorted(self.stored_blobs() - self.used_blobs())
+        for digest in unused:
+            self.remove_blob(digest)
+        return unused

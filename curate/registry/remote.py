@@ -264,19 +264,19 @@ class RemoteRegistry(Registry):
         )
 
     def delete(self, ref: str) -> list[str]:
-        entry = self._pinned(ref)
+        entry = self.pinned(ref)
         self.records.bury(entry.name, entry.version, entry.content_id)
         self.objects.remove(f"versions/{entry.name}/{entry.version}.json")
         self._manifests.clear()
         shutil.rmtree(self.folder(entry), ignore_errors=True)
         return self.collect()
 
-    def collect(self) -> list[str]:
-        used = self.used_blobs()
-        removed = []
-        for prefix in self.objects.names("blobs/sha256"):
-            for rest in self.objects.names(f"blobs/sha256/{prefix}"):
-                if prefix + rest not in used:
-                    self.objects.remove(f"blobs/sha256/{prefix}/{rest}")
-                    removed.append(prefix + rest)
-        return removed
+    def stored_blobs(self) -> set[str]:
+        return {
+            prefix + rest
+            for prefix in self.objects.names("blobs/sha256")
+            for rest in self.objects.names(f"blobs/sha256/{prefix}")
+        }
+
+    def remove_blob(self, digest: str) -> None:
+        self.objects.remove(self._blob(digest))
