@@ -262,3 +262,35 @@ def test_cli_says_a_limit_run_is_partial(
     assert "note: a partial run (the first 5 documents, --limit)" in out
     code, out, _ = invoke(["run", str(recipe), "--quiet"], capsys)
     assert code == 0 and "partial" not in out
+
+
+def test_a_stage_writing_over_an_input_column_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The input's own ``quality_word_count`` would be replaced by score.quality's."""
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text(
+        "".join(json.dumps({"text": f"doc {i}", "quality_word_count": 99}) + "\n" for i in range(5))
+    )
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"name: cols\ninput: {{path: {corpus}}}\nstages:\n  - use: normalize\n"
+        f"  - use: score.quality\noutput: {{path: {tmp_path / 'out'}}}\n"
+    )
+    warning = (
+        "warning: stages[1] (score.quality) writes 'quality_word_count', which the input "
+        "already has: the input's values are replaced"
+    )
+    code, out, _ = invoke(["check", str(recipe)], capsys)
+    assert code == 0
+    assert "quality_word_count (replaces the input's)" in out
+    assert warning in caplog.text
+    caplog.clear()
+    code, out, _ = invoke(["check", str(recipe), "--json"], capsys)
+    plan = json.loads(out)["stages"]
+    assert [st.get("overwrites") for st in plan] == [None, ["quality_word_count"]]
+    caplog.clear()
+    assert invoke(["run", str(recipe), "--quiet"], capsys)[0] == 0
+    assert caplog.text.count(warning) == 1
+    kept = pq.read_table(tmp_path / "out" / "data").column("quality_word_count").to_pylist()
+    assert kept == [2] * 5

@@ -189,7 +189,9 @@ def check(recipe: Path, as_json: bool) -> None:
         removes = "removes rows" if st["removes_rows"] else "keeps rows"
         click.echo(f"{i:>2}. {st['label']} [{st['kind']}, {removes}]")
         click.echo(f"    reads:  {', '.join(st['reads']) or '-'}")
-        click.echo(f"    writes: {', '.join(st['writes']) or '-'}")
+        replaced = set(st.get("overwrites", []))
+        writes = [f"{c} (replaces the input's)" if c in replaced else c for c in st["writes"]]
+        click.echo(f"    writes: {', '.join(writes) or '-'}")
         curve = st.get("s_curve")
         if curve:
             points = ", ".join(f"J={k}: {v:.3f}" for k, v in curve.items())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,8 @@ import pyarrow as pa
 from curate import schema
 from curate.errors import RecipeError
 from curate.stage import Stage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,8 +53,24 @@ def segments(steps: Sequence[Step]) -> list[Segment]:
     return out
 
 
+def replaced_input_columns(step: Step, columns: Mapping[str, pa.DataType]) -> list[str]:
+    """The input ``columns`` that ``step`` writes over (``text`` aside: rewriting it is what
+    ``normalize`` and ``redact.pii`` are for).
+
+    >>> from curate.stages.score_quality import ScoreQuality
+    >>> step = Step(0, "score.quality", ScoreQuality())
+    >>> replaced_input_columns(step, {"id": pa.string(), "quality_word_count": pa.int64()})
+    ['quality_word_count']
+    """
+    return [c for c in step.stage.writes() if c in columns and c not in (schema.TEXT, schema.ID)]
+
+
 def plan_columns(steps: Sequence[Step], columns: dict[str, pa.DataType]) -> list[dict[str, Any]]:
-    """Check each stage against the columns before it; a description per stage."""
+    """Check each stage against the columns before it; a description per stage.
+
+    A stage that writes a column the input already has is logged as a warning and listed as
+    ``overwrites`` in its description.
+    """
     plan = []
     cols = dict(columns)
     for step in steps:
@@ -70,6 +88,16 @@ def plan_columns(steps: Sequence[Step], columns: dict[str, pa.DataType]) -> list
             writes=list(step.stage.writes()),
             removes_rows=step.stage.removes_rows,
         )
+        replaced = replaced_input_columns(step, columns)
+        if replaced:
+            desc["overwrites"] = replaced
+            log.warning(
+                "warning: stages[%d] (%s) writes %s, which the input already has: the input's "
+                "values are replaced (give the input column another name to keep them)",
+                step.index,
+                step.label,
+                ", ".join(repr(c) for c in replaced),
+            )
         plan.append(desc)
         cols = after
     for i, step in enumerate(steps):
