@@ -66,9 +66,9 @@ def finalize(
     """
     plan = state.done("finalize")
     if plan is None:
-        plan = _plan(state, res, empty_schema, compression)
-        new = {f"{TARGETS[kind]}/{name}" for kind in TARGETS for _, name in plan[kind]}
-        plan["stale"] = [rel for rel in stale if rel not in new]
+        moves = _plan(state, res, empty_schema, compression)
+        new = {f"{TARGETS[kind]}/{name}" for kind in TARGETS for _, name in moves[kind]}
+        plan = {**moves, "stale": [rel for rel in stale if rel not in new]}
         state.mark("finalize", plan)
     for kind in TARGETS:
         staged = state.work / "final" / kind
