@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "curate.cli.models:models",
         "Model assets: where each is, its checksum and license; fetch one into the cache.",
     ),
+    "train": ("curate.cli.train:train", "Train models curate can use (a fastText classifier)."),
 }
 
 

@@ -87,13 +87,14 @@ def check_fasttext_header(path: Path) -> None:
         )
 
 
-def load_fasttext(path: Path) -> Any:
+def load_fasttext(path: Path, *, reload: bool = False) -> Any:
     """The compiled fastText model at ``path`` (its ``.f`` object), loaded once per process.
 
-    A file fastText cannot read becomes a :class:`DataError` naming it.
+    ``reload`` reads the file again. A file fastText cannot read becomes a :class:`DataError`
+    naming it.
     """
     key = str(path)
-    if key in _FASTTEXT:
+    if key in _FASTTEXT and not reload:
         return _FASTTEXT[key]
     try:
         from fasttext.FastText import _FastText

@@ -29,6 +29,7 @@ BUILTINS: dict[str, str] = {
     "score.language": "curate.stages.score_language:ScoreLanguage",
     "score.quality": "curate.stages.score_quality:ScoreQuality",
     "score.toxicity": "curate.stages.score_toxicity:ScoreToxicity",
+    "score.classifier": "curate.stages.score_classifier:ScoreClassifier",
     "score.identity": "curate.stages.score_identity:ScoreIdentity",
     "redact.pii": "curate.stages.redact_pii:RedactPii",
     "decontaminate": "curate.stages.decontaminate:Decontaminate",

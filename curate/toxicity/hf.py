@@ -36,9 +36,36 @@ def label_index(config: Any, label: str, source: str) -> int:
     )
 
 
-def activation_for(config: Any) -> Literal["sigmoid", "softmax"]:
-    multi = getattr(config, "problem_type", None) == "multi_label_classification"
+def activation_for(config: Any) -> Literal["sigmoid", "softmax", "none"]:
+    """Softmax for single-label classifiers, sigmoid for multi-label and one-output models,
+    none (the raw output) for regression heads."""
+    problem = getattr(config, "problem_type", None)
+    if problem == "regression":
+        return "none"
+    multi = problem == "multi_label_classification"
     return "sigmoid" if multi or int(config.num_labels) == 1 else "softmax"
+
+
+def load_pretrained(source: str) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of a sequence-classification model: a local folder or a Hub id.
+
+    Any failure to read the files (missing, damaged, wrong format) names the source.
+    """
+    import_torch()
+    import transformers
+
+    local = Path(source).expanduser()
+    where = str(local) if local.is_dir() else source
+    try:
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(where)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(where)
+    except Exception as exc:  # transformers, safetensors and torch raise many unrelated types
+        raise MissingDependencyError(
+            f"cannot load text-classification model {source!r} ({str(exc).splitlines()[0]})",
+            hint="give a local folder with config.json, weights and tokenizer files, or a Hub "
+            "id already in the Hugging Face cache; re-download files that may be damaged",
+        ) from exc
+    return model, tokenizer
 
 
 def load_hf(
@@ -56,20 +83,7 @@ def load_hf(
             f"model {spec!r} needs `label`, the name of its toxic class",
             hint="look it up in the model's config.json id2label, e.g. label: toxic",
         )
-    import_torch()
-    import transformers
-
-    local = Path(source).expanduser()
-    where = str(local) if local.is_dir() else source
-    try:
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(where)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(where)
-    except (OSError, ValueError) as exc:
-        raise MissingDependencyError(
-            f"cannot load text-classification model {source!r} ({str(exc).splitlines()[0]})",
-            hint="give a local folder with config.json, weights and tokenizer files, or a Hub "
-            "id already in the Hugging Face cache",
-        ) from exc
+    model, tokenizer = load_pretrained(source)
     index = label_index(model.config, label, source)
     log.info("loaded %s (label %s = output %d) on %s", source, label, index, device)
     return TransformerScorer(

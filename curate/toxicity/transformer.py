@@ -1,10 +1,11 @@
 """Batched, chunked inference with a ``transformers`` sequence-classification model.
 
-Shared by the Detoxify and ``hf:`` models. Texts are tokenized in one call with the fast
-tokenizer's overflow windows, so a text longer than the model's maximum length becomes several
-chunks instead of being cut; chunks are sorted by length and run in batches (little padding),
-then aggregated back per text (:mod:`curate.toxicity.chunks`). torch is imported only here and
-only when such a model is requested.
+Shared by the Detoxify and ``hf:`` toxicity models and ``score.classifier``'s ``hf:`` models.
+Texts are tokenized in one call with the fast tokenizer's overflow windows, so a text longer than
+the model's maximum length becomes several chunks instead of being cut; chunks are sorted by
+length and run in batches (little padding), then aggregated back per text
+(:mod:`curate.toxicity.chunks`). torch is imported only here and only when such a model is
+requested.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def import_torch() -> Any:
         import transformers  # noqa: F401  (checked here so the error names the extra)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"this toxicity model needs torch and transformers, which are not installed ({exc})",
+            f"this model needs torch and transformers, which are not installed ({exc})",
             hint=INSTALL_HINT,
         ) from exc
     return torch
@@ -76,7 +77,7 @@ class TransformerScorer:
         tokenizer: Any,
         *,
         heads: dict[str, int],
-        activation: Literal["sigmoid", "softmax"],
+        activation: Literal["sigmoid", "softmax", "none"],
         device: str,
         batch_size: int,
         max_length: int | None,
@@ -150,8 +151,10 @@ class TransformerScorer:
         if self.activation == "softmax":
             shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
             probs = shifted / shifted.sum(axis=1, keepdims=True)
-        else:
+        elif self.activation == "sigmoid":
             probs = 1.0 / (1.0 + np.exp(-raw))
+        else:
+            probs = raw
         picked = probs[:, list(self.heads.values())]
         tokens = np.array([len(x) for x in enc["input_ids"]], dtype=np.float64) - self._specials
         per_text = aggregate(picked, mapping, tokens, n_docs=len(texts), how=how)
