@@ -265,7 +265,8 @@ probability of 0.5 for `{report.positive_label}`.
 ## Training settings
 
 epoch {opts["epoch"]}, lr {opts["lr"]}, wordNgrams {opts["word_ngrams"]}, dim {opts["dim"]},
-minCount {opts["min_count"]}, bucket {opts["bucket"]}, {opts["threads"]} thread(s), seed {opts["seed"]}.
+minCount {opts["min_count"]}, bucket {opts["bucket"]}, {opts["threads"]} thread(s),
+seed {opts["seed"]}.
 
 ## Use
 
