@@ -94,7 +94,7 @@ def test_resolved_recipe_has_every_default() -> None:
     assert resolved["stages"][0] == {
         "use": "normalize",
         "id": "normalize",
-        "with": {"form": "NFC", "fix_mojibake": True, "whitespace": True},
+        "with": {"form": "NFC", "fix_mojibake": True, "unescape_html": False, "whitespace": True},
     }
     assert resolved["input"]["on_error"] == "error"
     assert resolved["output"]["shard_rows"] == 100_000
