@@ -183,3 +183,36 @@ def test_toxigen_statements_are_attributed_to_their_group(shared_dir: Path, tmp_
         assert top.startswith(expected), (group, sorted(counts.items(), key=lambda x: -x[1])[:4])
         # Many statements never name their target ("they are all..."): at least a fifth do.
         assert max(matching.values()) / len(lines) >= 0.2, (group, matching)
+
+
+def test_probe_covers_every_jigsaw_term_the_lexicon_knows(shared_dir: Path) -> None:
+    from curate.identity import load_lexicons
+    from curate.identity.matcher import normalise
+
+    path = _templates(shared_dir)
+    words = path.parent / "adjectives_people.txt"
+    jigsaw = [t.strip() for t in words.read_text().splitlines() if t.strip()]
+    forms: dict[str, str] = {}
+    for term in load_lexicons(["en"]).terms:
+        for form in term.forms:
+            forms.setdefault(form.lower(), term.label)
+    known = [t for t in jigsaw if normalise(t) in {normalise(f) for f in forms}]
+    # The lexicon spells it "middle-aged"; the templates write "middle aged".
+    assert "middle aged" in known and len(known) >= 43
+    out = probe_section(
+        path,
+        scorer=lambda texts: np.full(len(texts), 0.5),
+        terms=forms,
+        threshold=0.5,
+        scorer_name="constant",
+        min_phrases=1,
+    )
+    probed = set(out["terms"])
+    assert {normalise(t) for t in known} <= probed
+    assert out["terms"]["middle aged"]["group"] == "age/middle_aged"
+    # Phrases left out are listed: each names a Jigsaw term the lexicon lacks.
+    unknown = {t for t in jigsaw if t not in known}
+    assert unknown == {"african", "european", "old", "older", "young", "younger", "millenial"}
+    assert out["phrases_without_term"] > 0 and len(out["unmatched_examples"]) == 20
+    assert all(set(p.split()) & unknown for p in out["unmatched_examples"])
+    assert set(out["power_mean_terms"]["bpsn_auc"]) <= probed

@@ -1,7 +1,9 @@
 """Section 3, association: the words most typical of documents mentioning each group.
 
-Counts are token counts: ``y[w]`` occurrences of word ``w`` in all documents, ``y_g[w]`` in the
-documents mentioning group ``g``. Two measures, each with Benjamini-Hochberg false-discovery
+Counts are document frequencies: ``y[w]`` is the number of documents containing word ``w``,
+``y_g[w]`` of those mentioning group ``g``, and the totals are (document, word) pairs; a word
+repeated within one document (a thread of one user, a chant) counts once. Two measures, each
+with Benjamini-Hochberg false-discovery
 control over the words tested for that group:
 
 * nPMI of the word with the group's documents, tested with a G-test on the 2x2 token table;
@@ -16,6 +18,7 @@ Memory stays bounded: when the vocabulary grows past twice ``max_vocab`` words, 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -37,16 +40,19 @@ MAX_PAIRS_PER_AXIS = 10
 _BACKGROUND = ""
 
 METHOD = (
-    "Token counts of lower-cased words (2+ letters). nPMI = log(p(w,g) / (p(w) p(g))) / "
-    "-log p(w,g) over tokens, where g is 'in a document mentioning the group'; significance "
-    "by a G-test on the 2x2 token table. Log-odds ratio with an informative Dirichlet prior "
+    "Document frequencies of lower-cased words (2+ letters; @handles, URLs and HTML entities "
+    "dropped): each word counts once per document, and totals are (document, word) pairs. "
+    "nPMI = log(p(w,g) / (p(w) p(g))) / -log p(w,g) over those pairs, where g is 'in a "
+    "document mentioning the group'; significance by a G-test on the 2x2 table. Log-odds "
+    "ratio with an informative Dirichlet prior "
     f"(alpha_w = {PRIOR_TOKENS:g} x the word's corpus frequency), z = delta / sd, group "
     "documents against all other documents (or against the other group for pairs). Words seen "
     f"fewer than {MIN_COUNT} times in the compared documents are not tested; words listed "
     f"have a Benjamini-Hochberg q-value below {FDR_ALPHA} among those tested."
 )
 _OWN_TERMS = {
-    True: " A group's own lexicon terms are excluded from its lists.",
+    True: " A group's own lexicon terms are excluded from its lists, with their possessives "
+    "and plural endings (wife's, wives').",
     False: " The lexicon behind `identities` is not known, so groups' own terms are not excluded.",
 }
 
@@ -86,40 +92,38 @@ class WordTally:
         """Add a batch's tokens; ``pairs`` maps documents (rows) to the groups they mention."""
         words = tokens.words.to_pylist()
         ids = self._global_ids(words)
-        self.total_tokens += int(tokens.word_ids.size)
-        self._background[ids] += np.bincount(tokens.word_ids, minlength=len(words))
+        # Document x word presence: duplicates summed by the CSR build, then set to 1.
+        n_docs, n_words = tokens.lengths.size, len(words)
+        present = sparse.csr_matrix(
+            (np.ones(tokens.doc.size, np.int64), (tokens.doc, tokens.word_ids)),
+            shape=(n_docs, n_words),
+        )
+        present.data[:] = 1
+        self.total_tokens += int(present.nnz)
+        self._background[ids] += np.bincount(present.indices, minlength=n_words)
         if pairs.height:
-            self._update_groups(tokens, pairs, ids)
+            self._update_groups(present, pairs, ids)
         if len(self._vocab) > 2 * self.max_vocab or self._pending > 8 * self.max_vocab:
             self._compact()
 
-    def _update_groups(self, tokens: Tokens, pairs: pl.DataFrame, ids: NDArray[np.int64]) -> None:
+    def _update_groups(
+        self, present: sparse.csr_matrix, pairs: pl.DataFrame, ids: NDArray[np.int64]
+    ) -> None:
         column = pairs.get_column("group")
         for name in column.unique().sort().to_list():
             self._groups.setdefault(name, len(self._groups))
         gids = column.replace_strict(self._groups, return_dtype=pl.Int64).to_numpy()
-        n_docs, n_words, n_groups = tokens.lengths.size, len(ids), len(self._groups)
+        n_docs, n_groups = present.shape[0], len(self._groups)
         docs = np.bincount(gids, minlength=n_groups)
         for name, gid in self._groups.items():
             if docs[gid]:
                 self.group_docs[name] = self.group_docs.get(name, 0) + int(docs[gid])
-        # Group x word counts = (group x document mentions) @ (document x word counts); each
-        # token counts once for every group its document mentions.
+        # Group x word documents = (group x document mentions) @ (document x word presence).
         mentions = sparse.csr_matrix(
             (np.ones(gids.size, np.int64), (gids, pairs.get_column("doc").to_numpy())),
             shape=(n_groups, n_docs),
         )
-        k = tokens.ordered
-        # The doc-ordered tokens form a CSR matrix directly (duplicates are summed by @).
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(tokens.doc[:k], minlength=n_docs))])
-        ones = np.ones(tokens.doc.size, np.int64)
-        main = sparse.csr_matrix((ones[:k], tokens.word_ids[:k], indptr), shape=(n_docs, n_words))
-        counted = (mentions @ main).tocoo()
-        if k < tokens.doc.size:
-            tail = sparse.csr_matrix(
-                (ones[k:], (tokens.doc[k:], tokens.word_ids[k:])), shape=(n_docs, n_words)
-            )
-            counted = (counted.tocsr() + mentions @ tail).tocoo()
+        counted = (mentions @ present).tocoo()
         per_group = np.bincount(counted.row, weights=counted.data, minlength=n_groups)
         for name, gid in self._groups.items():
             if per_group[gid]:
@@ -239,9 +243,25 @@ def _compare(
     }
 
 
-def _excluded(index: dict[str, int], size: int, terms: AbstractSet[str]) -> NDArray[np.bool_]:
+_POSSESSIVE = re.compile(r"(?:['’]s|s['’]|['’])$")
+
+
+def _base(word: str) -> str:
+    """A word without its possessive or plural ending: wife's -> wife, wives' -> wives."""
+    stripped = _POSSESSIVE.sub(lambda m: "s" if m.group(0).startswith("s") else "", word)
+    return stripped
+
+
+def _excluded(
+    index: dict[str, int], bases: dict[str, list[int]], size: int, terms: AbstractSet[str]
+) -> NDArray[np.bool_]:
+    """Words that are one of ``terms``, or one of them with a possessive or plural ending."""
     mask = np.zeros(size, dtype=bool)
-    mask[[index[t] for t in terms if t in index]] = True
+    hit = [index[t] for t in terms if t in index]
+    for term in terms:
+        for variant in (term, term + "s", term + "es"):
+            hit += bases.get(variant, [])
+    mask[hit] = True
     return mask
 
 
@@ -255,6 +275,9 @@ def association_section(
     """Associated words per eligible group, and per pair of eligible groups in one axis."""
     words, matrix = tally.matrix(eligible)
     index = {w: i for i, w in enumerate(words)}
+    bases: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        bases.setdefault(_base(w), []).append(i)
     total = float(tally.total_tokens)
     background = matrix[0]
     prior = PRIOR_TOKENS * background / background.sum() if background.sum() else background
@@ -262,7 +285,7 @@ def association_section(
     out_groups: dict[str, Any] = {}
     for row, group in enumerate(eligible, start=1):
         y_g, n_g = matrix[row], float(tally.group_tokens.get(group, 0))
-        excluded = _excluded(index, len(words), terms.get(group, frozenset()))
+        excluded = _excluded(index, bases, len(words), terms.get(group, frozenset()))
         log_odds = _compare(
             words, y_g, n_g, background - y_g, total - n_g, prior, excluded, top=top
         )
@@ -286,7 +309,7 @@ def association_section(
         for a, b in combos:
             ia, ib = eligible.index(a) + 1, eligible.index(b) + 1
             own = terms.get(a, frozenset()) | terms.get(b, frozenset())
-            excluded = _excluded(index, len(words), own)
+            excluded = _excluded(index, bases, len(words), own)
             pairs[f"{a} vs {b}"] = {
                 "a": a,
                 "b": b,

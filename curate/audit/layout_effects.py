@@ -183,9 +183,19 @@ def probe_blocks(probe: dict[str, Any]) -> list[Block]:
             f"{fmt_n(probe['phrases'])} phrases from {probe['file']}, scored by {probe['scorer']}: "
             f"AUC {fmt_ratio(o['auc'])}, FPR {fmt_pct(o['fpr'])}, FNR {fmt_pct(o['fnr'])}; "
             f"power means: subgroup {fmt_ratio(pm['subgroup_auc'])}, BPSN "
-            f"{fmt_ratio(pm['bpsn_auc'])}, BNSP {fmt_ratio(pm['bnsp_auc'])}.",
+            f"{fmt_ratio(pm['bpsn_auc'])}, BNSP {fmt_ratio(pm['bnsp_auc'])}, each over the "
+            f"{len(probe['power_mean_terms']['bpsn_auc'])} terms with enough phrases.",
         ),
     ]
+    if probe["phrases_without_term"]:
+        out.append(
+            (
+                "fold",
+                f"{fmt_n(probe['phrases_without_term'])} phrases contain no lexicon term and "
+                "were not probed; for example",
+                "; ".join(probe["unmatched_examples"]),
+            )
+        )
     rows = [
         [
             t,

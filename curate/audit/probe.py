@@ -30,21 +30,27 @@ from numpy.typing import NDArray
 from curate.audit.columns import as_scores
 from curate.audit.stats import auc
 from curate.errors import DataError
+from curate.identity.matcher import normalise
 
 Scorer = Callable[[list[str]], NDArray[np.float64]]
 _RATES = ("fpr", "fnr", "subgroup_auc", "bpsn_auc", "bnsp_auc", "mean_score")
 #: Exponent of the generalised mean that summarises bias AUCs (the Jigsaw competition's choice).
 POWER = -5.0
+#: Phrases without any known term listed in the report (all are counted).
+UNMATCHED_EXAMPLES = 20
 
 METHOD = (
     "Each template phrase is scored by the toxicity scorer; a phrase is predicted toxic when its "
-    "score is at least {threshold:g}. Per identity term (whole-word match, longest first): "
+    "score is at least {threshold:g}. Per identity term (whole-word match, longest first, "
+    "case, hyphens and spaces folded, so middle-aged matches 'middle aged'): "
     "FPR = predicted toxic among non-toxic phrases with the term; FNR = predicted non-toxic "
     "among toxic phrases with the term. Subgroup AUC: toxic vs non-toxic phrases with the term; "
     "BPSN AUC: toxic phrases without the term vs non-toxic phrases with it; BNSP AUC: toxic "
     "phrases with the term vs non-toxic phrases without it. AUCs by ranks, ties counting half. "
-    "Power mean with p = -5 summarises each AUC over terms; lower means more bias. Terms with "
-    "fewer than {min_phrases} toxic or non-toxic phrases get counts only."
+    "Power mean with p = -5 summarises each AUC over the terms that have it (listed as "
+    "power_mean_terms); lower means more bias. Terms with fewer than {min_phrases} toxic or "
+    "non-toxic phrases get counts only. Phrases that contain no lexicon term are not probed: "
+    "their number and examples are listed, so a missing term shows."
 )
 
 
@@ -70,13 +76,25 @@ def read_templates(path: Path) -> pl.DataFrame:
     return pl.DataFrame({"phrase": frame.get_column("phrase").fill_null(""), "label": label})
 
 
+def _fold(phrases: pl.Series) -> pl.Series:
+    """Lower case, curly apostrophes straight, and any run of spaces or hyphens one space."""
+    return (
+        phrases.str.to_lowercase()
+        .str.replace_all("\u2019", "'", literal=True)
+        .str.replace_all(r"[\s\-]+", " ")
+        .str.strip_chars()
+    )
+
+
 def match_terms(phrases: pl.Series, terms: list[str]) -> pl.Series:
-    """Per phrase, the identity terms it contains (lower-cased whole words, longest first)."""
-    ordered = sorted({t.lower() for t in terms if t.strip()}, key=lambda t: (-len(t), t))
+    """Per phrase, the identity terms it contains: whole words, longest first, compared after
+    folding case, hyphens and spaces (``middle-aged`` matches "middle aged"); each term is
+    reported in its folded form (see :func:`curate.identity.matcher.normalise`)."""
+    ordered = sorted({normalise(t) for t in terms if t.strip()}, key=lambda t: (-len(t), t))
     if not ordered:
         return pl.Series("terms", [[] for _ in range(phrases.len())], dtype=pl.List(pl.String))
     pattern = r"(?:^|\b)(" + "|".join(re.escape(t) for t in ordered) + r")(?:\b|$)"
-    return phrases.str.to_lowercase().str.extract_all(pattern).list.unique().alias("terms")
+    return _fold(phrases).str.extract_all(pattern).list.unique().alias("terms")
 
 
 def _rate(hits: NDArray[np.bool_]) -> float | None:
@@ -133,6 +151,7 @@ def probe_section(
     scores = np.asarray(scorer(frame.get_column("phrase").to_list()), dtype=np.float64)
     labels = frame.get_column("label").fill_null(np.nan).to_numpy()
     found = match_terms(frame.get_column("phrase"), list(terms))
+    folded = {normalise(t): g for t, g in terms.items()}
     labelled = bool(np.isfinite(labels).any())
     exploded = found.to_frame().with_row_index("row").explode("terms").drop_nulls("terms")
     rows: dict[str, Any] = {}
@@ -148,8 +167,10 @@ def probe_section(
         )
         if insufficient:
             row.update(dict.fromkeys(_RATES))
-        rows[str(term)] = {"group": terms.get(str(term)), **row, "insufficient": insufficient}
+        rows[str(term)] = {"group": folded.get(str(term)), **row, "insufficient": insufficient}
     rows = dict(sorted(rows.items()))
+    matched = found.list.len().to_numpy() > 0
+    unmatched = frame.get_column("phrase").filter(pl.Series(~matched)).unique(maintain_order=True)
     everything = np.ones(frame.height, dtype=bool)
     overall = term_metrics(scores, labels, everything, threshold=threshold)
     summary = {
@@ -169,5 +190,10 @@ def probe_section(
             "fnr": overall["fnr"],
         },
         "power_mean": summary,
+        "power_mean_terms": {
+            name: [t for t, r in rows.items() if r[name] is not None]
+            for name in ("subgroup_auc", "bpsn_auc", "bnsp_auc")
+        },
+        "unmatched_examples": unmatched.head(UNMATCHED_EXAMPLES).to_list(),
         "terms": rows,
     }

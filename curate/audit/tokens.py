@@ -2,7 +2,8 @@
 
 Splitting on whitespace gives the composition's word counts. Association and pronoun counts use
 the same tokens, lower-cased and cut into words: runs of letters, with apostrophes and hyphens
-allowed between letters, of two characters or more (digits and punctuation are not words).
+allowed between letters, of two characters or more (digits and punctuation are not words);
+@handles and URLs are dropped and HTML entities removed, so neither "gt" nor "amp" is a word.
 Normalisation runs on the batch's distinct tokens rather than on every token, which is what makes
 the pass fast.
 
@@ -12,6 +13,8 @@ the pass fast.
 ([4, 0, 3], ['he', 'said', 'hello', 'world'])
 >>> t.doc.tolist(), t.word_ids.tolist()
 ([0, 0, 0, 0, 2], [0, 1, 2, 3, 2])
+>>> tokenize(pa.array(["@bob see https://x.org &gt;&gt; fish&amp;chips"])).words.to_pylist()
+['see', 'fish', 'chips']
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from numpy.typing import NDArray
 
 #: A counted word: letters, with apostrophes or hyphens only between letters.
 _WORD = r"\p{L}(?:[\p{L}\p{M}]|['’-]\p{L})*"
+#: Raw tokens dropped from word counts: URLs, and HTML entities inside tokens.
+_URL = r"^(?:[a-z][a-z0-9+.\-]*://|www\.)"
+_ENTITY = r"&(?:#x?[0-9a-f]+|[a-z][a-z0-9]*);?"
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,14 @@ def tokenize(text: pa.Array | pa.ChunkedArray) -> Tokens:
             np.int64
         )
     # Words of each distinct raw token (most have one; "stop—now" has two).
+    # @handles and URLs are not words; HTML entities (&amp; &gt;) would leave "amp", "gt".
+    lowered = pl.Series(raw).str.to_lowercase()
+    noise = lowered.str.starts_with("@") | lowered.str.contains(_URL)
+    cleaned = pl.select(
+        pl.when(noise).then(pl.lit("")).otherwise(lowered.str.replace_all(_ENTITY, " "))
+    ).to_series()
     found = (
-        pl.DataFrame({"w": pl.Series(raw).str.to_lowercase().str.extract_all(_WORD)})
+        pl.DataFrame({"w": cleaned.str.extract_all(_WORD)})
         .with_row_index("raw")
         .explode("w")
         .filter(pl.col("w").str.len_chars() >= 2)
