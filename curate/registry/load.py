@@ -9,6 +9,7 @@ from typing import Any
 
 from curate.errors import CheckFailed, DataError
 from curate.registry.core import Registry
+from curate.registry.parts import SHUFFLE_BUFFER, check_rank, part_of
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ def load(
     *,
     verify: bool = True,
     allow_yanked: bool = False,
+    rank: int | None = None,
+    world_size: int | None = None,
+    shuffle_seed: int | None = None,
     registry: Registry | None = None,
 ) -> Any:
     """A ``datasets.Dataset`` (or ``IterableDataset`` when ``streaming``) for a registry version.
@@ -36,13 +40,33 @@ def load(
     mismatch raises :class:`~curate.errors.CheckFailed` naming the file. ``columns`` reads only
     those columns. A yanked version is refused unless ``allow_yanked``. From a remote registry
     only the split's files are downloaded, into ``$CURATE_CACHE/registry``, hashed on arrival.
+
+    ``rank`` and ``world_size`` return that rank's part (:mod:`curate.registry.parts`): the
+    parts of all ranks are disjoint and cover every row once. ``shuffle_seed`` shuffles
+    deterministically (without ``rank``, the whole split).
     """
+    part = check_rank(rank, world_size)
     reg = registry or Registry()
     try:
-        return _load(reg, ref, split, streaming, columns, verify=verify, allow_yanked=allow_yanked)
+        dataset = _load(
+            reg, ref, split, streaming, columns, verify=verify, allow_yanked=allow_yanked
+        )
     finally:
         if registry is None:
             reg.close()
+    if part is not None:
+        return part_of(
+            dataset,
+            rank=part[0],
+            world_size=part[1],
+            shuffle_seed=shuffle_seed,
+            streaming=streaming,
+        )
+    if shuffle_seed is not None:
+        return dataset.shuffle(
+            seed=shuffle_seed, **({"buffer_size": SHUFFLE_BUFFER} if streaming else {})
+        )
+    return dataset
 
 
 def _load(
