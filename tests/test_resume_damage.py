@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curate.cli import main
 from curate.errors import CheckFailed, DataError
@@ -195,8 +197,8 @@ def test_accounting_counts_distinct_ids(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed) as err:
         check_accounting(tally, data, [])
     assert err.value.message == (
-        "accounting check failed: 60 rows kept or in the ledger, but only 30 distinct ids "
-        "(id 'in.jsonl:0' appears more than once)"
+        "accounting check failed: 60 rows kept or in the ledger, but 30 ids appear more than "
+        "once (first: 'in.jsonl:0')"
     )
     assert "a file listed twice" in (err.value.hint or "")
     one = IdTally()
@@ -229,3 +231,29 @@ def test_the_final_move_never_deletes_new_files_when_resumed(
             record.unlink()
     run_recipe(recipe, resume=True)
     assert _snapshot(out) == first
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ids=st.lists(st.text(alphabet="ab:0123", min_size=1, max_size=4), min_size=1, max_size=60),
+    cut=st.integers(min_value=0, max_value=60),
+)
+def test_accounting_fails_exactly_when_an_id_repeats(
+    tmp_path: Path, ids: list[str], cut: int
+) -> None:
+    """Independent count: a Python set of the ids, over ids split across data and ledger."""
+    tally = IdTally()
+    tally.add(pa.array(ids))
+    cut = min(cut, len(ids))
+    data = [_ids_file(tmp_path / "data.parquet", ids[:cut])]
+    removed = [_ids_file(tmp_path / "ledger.parquet", ids[cut:])]
+    if len(set(ids)) == len(ids):
+        check_accounting(tally, data, removed)
+        return
+    with pytest.raises(CheckFailed) as err:
+        check_accounting(tally, data, removed)
+    repeated = {i for i in ids if ids.count(i) > 1}
+    first = next(i for i in ids if i in repeated)
+    assert f"but {len(repeated)} ids appear more than once (first: {first!r})" in err.value.message

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -25,7 +26,7 @@ from curate.executor.engine import ExecResult
 from curate.executor.report import IdTally
 from curate.executor.state import RunState, crash_point
 from curate.io.atomic import write_parquet_atomic
-from curate.io.idset import IdSet
+from curate.io.idset import hash128
 from curate.io.writer import Compression, ShardWriter
 
 #: Output folders, relative to OUT, and their staging names inside the working folder.
@@ -99,16 +100,46 @@ def finalize(
     ]
 
 
+def _repeats(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+    """The (h1, h2) hash pairs that occur more than once, one row each.
+
+    Sorting the first hash alone is cheap; only ids whose first hash repeats (duplicates, and
+    one chance in 2^64 per pair otherwise) are compared on both.
+    """
+    s = np.sort(h1)
+    candidates = np.unique(s[1:][s[1:] == s[:-1]])
+    if not len(candidates):
+        return np.empty((0, 2), dtype=np.uint64)
+    at = np.minimum(np.searchsorted(candidates, h1), len(candidates) - 1)
+    rows = np.flatnonzero(candidates[at] == h1)
+    pairs, counts = np.unique(np.stack([h1[rows], h2[rows]], axis=1), axis=0, return_counts=True)
+    return np.asarray(pairs[counts > 1])
+
+
+def _first_id(paths: Sequence[Path], repeated: np.ndarray) -> str:
+    """The first id, in output order, of those whose hash pairs are ``repeated`` (sorted)."""
+    for path in paths:
+        ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
+        h1, h2 = hash128(ids)
+        at = np.minimum(np.searchsorted(repeated[:, 0], h1), len(repeated) - 1)
+        hit = np.flatnonzero((repeated[at, 0] == h1) & (repeated[at, 1] == h2))
+        if len(hit):
+            return str(ids[int(hit[0])])
+    raise AssertionError("a repeated id vanished between two reads")
+
+
 def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> None:
     """Every input id is in the output or the ledger, exactly once, and no id twice.
 
     Equal tallies alone would pass an input that holds the same documents twice (a file listed
-    twice, or a link to a file that is read too), so distinct ids are counted as well.
+    twice, or a link to a file that is read too), so distinct ids are counted as well, from two
+    64-bit hashes per id (16 bytes per id while the check runs).
     """
     seen = IdTally()
-    distinct = IdSet()
-    repeated: list[str] = []
-    for path in [*data, *removed]:
+    firsts: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    paths = [*data, *removed]
+    for path in paths:
         if not path.is_file():
             raise CheckFailed(
                 f"accounting check failed: {path} is missing",
@@ -116,18 +147,20 @@ def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> N
             )
         ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
         seen.add(ids)
-        again = distinct.add(ids)
-        if not repeated and again.any():
-            repeated.append(str(ids[int(again.argmax())]))
+        h1, h2 = hash128(ids)
+        firsts.append(h1)
+        seconds.append(h2)
     if seen != tally:
         raise CheckFailed(
             f"accounting check failed: {tally.count} ids read, {seen.count} kept or in the ledger",
             hint="this is a bug in a stage or the executor; please report it with the recipe",
         )
-    if len(distinct) != seen.count:
+    empty = np.empty(0, dtype=np.uint64)
+    repeated = _repeats(np.concatenate([empty, *firsts]), np.concatenate([empty, *seconds]))
+    if len(repeated):
         raise CheckFailed(
-            f"accounting check failed: {seen.count} rows kept or in the ledger, but only "
-            f"{len(distinct)} distinct ids (id {repeated[0]!r} appears more than once)",
+            f"accounting check failed: {seen.count} rows kept or in the ledger, but "
+            f"{len(repeated)} ids appear more than once (first: {_first_id(paths, repeated)!r})",
             hint="the input holds the same documents more than once (a file listed twice, or a "
             "link to a file that is also read): list each file once",
         )
