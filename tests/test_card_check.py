@@ -51,6 +51,7 @@ def test_good_card_passes_from_the_cli(run: Path, capsys: pytest.CaptureFixture[
     )
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 6  # the six author sections nobody answered yet
+    assert warnings == err.splitlines()  # and no other line
     assert "'Curation Rationale' still holds the `_[To be written by the dataset author:" in err
     assert "--set motivation=..." in err
 

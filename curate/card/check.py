@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -145,6 +146,10 @@ def _mlcroissant(root: Path) -> Iterable[str]:
     path = root / "croissant.json"
     if not path.is_file():
         return
+    # mlcroissant logs every operation and recommendation (through absl and the root logger);
+    # only its errors count here, and they are raised.
+    before = logging.root.manager.disable
+    logging.disable(logging.WARNING)
     try:
         dataset = mlc.Dataset(jsonld=path)
         for record_set in dataset.metadata.record_sets:
@@ -152,6 +157,8 @@ def _mlcroissant(root: Path) -> Iterable[str]:
     except Exception as exc:  # mlcroissant raises ValidationError, and more when reading data
         first = " ".join(str(exc).split())[:400]
         yield f"croissant.json: mlcroissant {_version('mlcroissant')} rejects it ({first})"
+    finally:
+        logging.disable(before)
 
 
 def _version(package: str) -> str:
