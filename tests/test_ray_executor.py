@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_resume_kill import WORDS, make_corpus, run_snapshot, write_recipe
+from test_resume_kill import WORDS, make_corpus, run_snapshot, to_parquet, write_recipe
 
 from curate.errors import MissingDependencyError
 from curate.executor import run_recipe
@@ -70,6 +70,30 @@ def test_ray_resumes_a_killed_local_run(ray_session: None, tmp_path: Path) -> No
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     run_recipe(load_recipe(recipe), output=out, executor="ray", workers=2, resume=True)
     assert run_snapshot(out) == run_snapshot(tmp_path / "reference")
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_parquet_read_tasks_same_on_ray_and_resumable_across_backends(
+    ray_session: None, tmp_path: Path
+) -> None:
+    """Ray actors read their own Parquet row ranges: the local executor's files exactly, and
+    a local run killed after some shards finishes on Ray."""
+    recipe = write_recipe(tmp_path, to_parquet(make_corpus(tmp_path, docs=1500)))
+    run_recipe(load_recipe(recipe), output=tmp_path / "local", workers=2)
+    run_recipe(load_recipe(recipe), output=tmp_path / "ray", executor="ray", workers=2)
+    assert run_snapshot(tmp_path / "ray") == run_snapshot(tmp_path / "local")
+    out = tmp_path / "out"
+    cli = [sys.executable, "-c", "from curate.cli import main; main()"]
+    proc = subprocess.run(
+        [*cli, "run", str(recipe), "-o", str(out), "--quiet"],
+        env={**os.environ, "CURATE_KILL_AT": "after-shard:2"},
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    run_recipe(load_recipe(recipe), output=out, executor="ray", workers=2, resume=True)
+    assert run_snapshot(out) == run_snapshot(tmp_path / "local")
 
 
 def test_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,9 @@ class ShardConfig:
     rows: int
     bytes: int
     compression: Compression
+    #: True when the recipe does not set ``shard_rows``: input shards are sized from the input
+    #: where its size is known (see :func:`curate.executor.read_tasks.shard_target`).
+    sized: bool = False
 
 
 @dataclass

@@ -8,7 +8,8 @@ finish a run the other started.
 Units of work and their markers (see :mod:`curate.executor.state`):
 
 * ``read``: the input was read to its end (id tally, unreadable rows' ledger, and for
-  backends that need files, the input shards ``seg0/input-*.parquet``);
+  backends that need files, the input shards ``seg0/input-*.parquet``); when the workers read
+  the input themselves (:mod:`curate.executor.read_tasks`), the sum of their shards' tallies;
 * ``global-segK``: segment K's global stage wrote its kept rows ``segK/global-*.parquet``;
 * ``shard-segK-NNNNN``: shard N of segment K went through the segment's map stages;
 * ``segment-segK``: every shard of segment K is done; its files feed segment K+1.
@@ -30,6 +31,7 @@ from curate.dedup.spill import Part
 from curate.executor.driver_global import GlobalOutput, ShardConfig, read_files, run_global
 from curate.executor.part_global import file_parts, run_partwise, write_parts
 from curate.executor.plan import Segment, StageStats, Step
+from curate.executor.read_tasks import plan_reads
 from curate.executor.source import InputStream
 from curate.executor.state import RunState
 from curate.executor.worker import ShardResult, ShardTask
@@ -162,6 +164,9 @@ class Engine:
                 return out
             inputs: list[str | None] = [f for f, n in zip(done["files"], done["rows"]) if n]
             results = self._run_files(seg, inputs, shards)
+        elif (reads := self._read_tasks(seg, source, shards)) is not None:
+            results = self._run(seg, reads[0], count=reads[1])
+            self._mark_task_reads(source, results)
         elif self.backend.materialize:
             results = self._run_files(seg, self._materialize(source, shards), shards)
         else:
@@ -241,6 +246,36 @@ class Engine:
                 yield self._task(seg, i, shards, table=table, input_path=None)
             else:
                 self.progress(f"segment {seg.index}", table.num_rows)
+
+    def _read_tasks(
+        self, seg: Segment, source: InputStream, shards: ShardConfig
+    ) -> tuple[list[ShardTask], int] | None:
+        """The shards of the first segment as tasks that read their own input rows, and their
+        number; None when the driver reads the input as one stream."""
+        if seg.index != 0 or source.exhausted:
+            return None
+        target = None if shards.sized else shards.rows
+        planned = plan_reads(source.reader, target=target, max_rows=shards.rows)
+        if planned is None:
+            return None
+        tasks = [
+            self._task(seg, i, shards, table=None, input_path=None, read=read)
+            for i, read in enumerate(planned)
+            if self.state.done(self._marker(seg, i)) is None
+        ]
+        return tasks, len(planned)
+
+    def _mark_task_reads(self, source: InputStream, records: list[dict[str, Any]]) -> None:
+        """The input's tally from the shards that read it: what the ``read`` marker records."""
+        total = {"count": 0, "sum1": 0, "sum2": 0, "unreadable": 0}
+        for rec in records:
+            for key, value in rec["read"].items():
+                total[key] += value
+        total["sum1"] %= 1 << 64
+        total["sum2"] %= 1 << 64
+        if self.state.done("read") is None:
+            self.state.mark("read", {**total, "ledger": None, "inputs": None})
+        source.restore(total)
 
     def _materialize(self, source: InputStream, shards: ShardConfig) -> list[str | None]:
         """Cut the input into shard files (once: the read marker lists them)."""

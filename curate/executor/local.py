@@ -1,15 +1,18 @@
 """The local executor: map stages over shards in worker processes on this machine.
 
 With one worker everything runs in this process. With more, shards go to a pool of spawned
-processes, a few at a time so memory stays bounded whatever the input's size. Output order is
+processes, at most ``workers + 1`` at a time so memory stays bounded whatever the input's size;
+the workers exit on their own when this process dies. Output order is
 input order whatever the number of workers: shards are numbered as they are cut from the
 stream and their files are listed in that order.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
@@ -40,7 +43,7 @@ class LocalBackend:
             self.pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
+                initializer=functools.partial(init_worker, parent=os.getpid()),
                 initargs=(steps, work, level),
             )
         else:
@@ -54,8 +57,9 @@ class LocalBackend:
         pending: set[Future[ShardResult]] = set()
         for task in tasks:
             pending.add(self.pool.submit(run_shard, task))
-            # A few shards queued per worker keep them busy without holding the input in memory.
-            while len(pending) > 2 * self.workers:
+            # One shard queued beyond the busy workers keeps them fed; a shard that carries its
+            # rows (not a read task) is in memory only while in flight.
+            while len(pending) > self.workers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield fut.result()

@@ -3,7 +3,8 @@
 A segment's shards become a Ray dataset of shard descriptions; ``map_batches`` runs them on a
 pool of actors, one per CPU, each of which sets the stages up once (models load once per actor)
 and then runs :func:`curate.executor.worker.run_shard` on one shard at a time, reading the
-shard's Parquet file and writing its output and ledger next to it. The order of work, the
+shard's rows (a row range of a Parquet input, see :mod:`curate.executor.read_tasks`, or a shard
+file) and writing its output and ledger next to it. The order of work, the
 files and the progress markers are those of the local executor (see
 :mod:`curate.executor.engine`), so both give the same output and either can resume a run the
 other started. Global stages run in the driver, and are offered a
@@ -49,16 +50,16 @@ class ShardActor:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         results = []
-        for text in batch.column("task").to_pylist():
-            task = ShardTask(table=None, **json.loads(text))
+        for blob in batch.column("task").to_pylist():
+            task: ShardTask = pickle.loads(blob)
             results.append(json.dumps(asdict(run_shard(task))))
         return pa.table({"result": pa.array(results, pa.string())})
 
 
-def _task_json(task: ShardTask) -> str:
-    data = asdict(task)
-    data.pop("table")
-    return json.dumps(data)
+def _task_bytes(task: ShardTask) -> bytes:
+    """A shard's description (a file to read or input rows to read, never rows themselves)."""
+    assert task.table is None, "Ray shards read their rows from files"
+    return pickle.dumps(task)
 
 
 class RayBackend:
@@ -83,9 +84,10 @@ class RayBackend:
         # Stages travel as a file beside the shards rather than as constructor arguments, which
         # Ray would keep in the object store for the actors' lifetime.
         steps_file = Path(self.work) / f"seg{segment}" / "stages.pickle"
+        steps_file.parent.mkdir(parents=True, exist_ok=True)
         with open(steps_file, "wb") as f:
             pickle.dump({segment: self.steps[segment]}, f)
-        items = [{"task": _task_json(t)} for t in todo]
+        items = [{"task": _task_bytes(t)} for t in todo]
         shards = ray.data.from_items(items, override_num_blocks=len(items))
         with warnings.catch_warnings():
             # max_restarts is only reachable through the deprecated remote-args keywords. A
