@@ -27,6 +27,7 @@ from curate.executor.report import IdTally
 from curate.executor.state import RunState, crash_point
 from curate.io.atomic import write_parquet_atomic
 from curate.io.idset import hash128
+from curate.io.reader import id_hashes
 from curate.io.writer import Compression, ShardWriter
 
 #: Output folders, relative to OUT, and their staging names inside the working folder.
@@ -100,44 +101,42 @@ def finalize(
     ]
 
 
-def _repeats(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
-    """The (h1, h2) hash pairs that occur more than once, one row each.
+def _repeated(paths: Sequence[Path], firsts: np.ndarray) -> tuple[int, str | None]:
+    """How many ids occur more than once in ``paths``, and the first of them in file order.
 
-    Sorting the first hash alone is cheap; only ids whose first hash repeats (duplicates, and
-    one chance in 2^64 per pair otherwise) are compared on both.
+    ``firsts`` holds every id's first 64-bit hash; sorting it is cheap, and only ids whose
+    first hash repeats (duplicates, or one chance in 2^64 per pair otherwise) are read again
+    and compared on both hashes.
     """
-    s = np.sort(h1)
-    candidates = np.unique(s[1:][s[1:] == s[:-1]])
+    firsts.sort()
+    candidates = np.unique(firsts[1:][firsts[1:] == firsts[:-1]])
     if not len(candidates):
-        return np.empty((0, 2), dtype=np.uint64)
-    at = np.minimum(np.searchsorted(candidates, h1), len(candidates) - 1)
-    rows = np.flatnonzero(candidates[at] == h1)
-    pairs, counts = np.unique(np.stack([h1[rows], h2[rows]], axis=1), axis=0, return_counts=True)
-    return np.asarray(pairs[counts > 1])
-
-
-def _first_id(paths: Sequence[Path], repeated: np.ndarray) -> str:
-    """The first id, in output order, of those whose hash pairs are ``repeated`` (sorted)."""
+        return 0, None
+    pairs: list[np.ndarray] = []
+    names: list[str] = []
     for path in paths:
         ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
         h1, h2 = hash128(ids)
-        at = np.minimum(np.searchsorted(repeated[:, 0], h1), len(repeated) - 1)
-        hit = np.flatnonzero((repeated[at, 0] == h1) & (repeated[at, 1] == h2))
-        if len(hit):
-            return str(ids[int(hit[0])])
-    raise AssertionError("a repeated id vanished between two reads")
+        at = np.minimum(np.searchsorted(candidates, h1), len(candidates) - 1)
+        rows = np.flatnonzero(candidates[at] == h1)
+        pairs.append(np.stack([h1[rows], h2[rows]], axis=1))
+        names.extend(str(ids[int(i)]) for i in rows)
+    both = np.concatenate(pairs)
+    _, inverse, counts = np.unique(both, axis=0, return_inverse=True, return_counts=True)
+    again = np.flatnonzero(counts[inverse.reshape(-1)] > 1)
+    first = names[int(again[0])] if len(again) else None
+    return int((counts > 1).sum()), first
 
 
 def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> None:
     """Every input id is in the output or the ledger, exactly once, and no id twice.
 
     Equal tallies alone would pass an input that holds the same documents twice (a file listed
-    twice, or a link to a file that is read too), so distinct ids are counted as well, from two
-    64-bit hashes per id (16 bytes per id while the check runs).
+    twice, or a link to a file that is read too), so repeated ids are counted as well, from a
+    64-bit hash per id (8 bytes per id, 16 while the hashes of all files are joined).
     """
     seen = IdTally()
     firsts: list[np.ndarray] = []
-    seconds: list[np.ndarray] = []
     paths = [*data, *removed]
     for path in paths:
         if not path.is_file():
@@ -147,20 +146,17 @@ def check_accounting(tally: IdTally, data: list[Path], removed: list[Path]) -> N
             )
         ids = pq.read_table(path, columns=[schema.ID]).column(schema.ID)
         seen.add(ids)
-        h1, h2 = hash128(ids)
-        firsts.append(h1)
-        seconds.append(h2)
+        firsts.append(id_hashes(ids))
     if seen != tally:
         raise CheckFailed(
             f"accounting check failed: {tally.count} ids read, {seen.count} kept or in the ledger",
             hint="this is a bug in a stage or the executor; please report it with the recipe",
         )
-    empty = np.empty(0, dtype=np.uint64)
-    repeated = _repeats(np.concatenate([empty, *firsts]), np.concatenate([empty, *seconds]))
-    if len(repeated):
+    count, first = _repeated(paths, np.concatenate([np.empty(0, dtype=np.uint64), *firsts]))
+    if count:
         raise CheckFailed(
             f"accounting check failed: {seen.count} rows kept or in the ledger, but "
-            f"{len(repeated)} ids appear more than once (first: {_first_id(paths, repeated)!r})",
+            f"{count} ids appear more than once (first: {first!r})",
             hint="the input holds the same documents more than once (a file listed twice, or a "
             "link to a file that is also read): list each file once",
         )
