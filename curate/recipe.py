@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from curate.errors import RecipeError
+from curate.io.guards import DEFAULT_MAX_CHARS
 from curate.io.writer import Compression
 from curate.stage import Stage
 from curate.stages import get_stage
@@ -48,6 +49,17 @@ class InputSpec(_Model):
     )
     on_error: Literal["error", "skip"] = Field(
         "error", description="`skip` moves unreadable rows to the ledger instead of failing."
+    )
+    split: str | None = Field(
+        None,
+        description="The split to read when the input has several (a DatasetDict folder, or "
+        "files such as data/train-*.parquet and data/test-*.parquet).",
+    )
+    max_chars: int | None = Field(
+        DEFAULT_MAX_CHARS,
+        gt=0,
+        description="Documents longer than this many characters go to the ledger with reason "
+        "`too-long` (null: no limit).",
     )
 
 
@@ -223,6 +235,12 @@ def load_recipe(path: str | Path) -> Recipe:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecipeError(f"{p}: cannot read recipe ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        line = p.read_bytes()[: exc.start].count(b"\n") + 1
+        raise RecipeError(
+            f"{p}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+            hint="save the recipe as UTF-8",
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -60,7 +60,9 @@ def test_missing_required_fields() -> None:
 
 def test_bad_filter_expression_is_a_recipe_error() -> None:
     err = _error(_recipe(stages=[{"use": "filter", "with": {"where": "lang ==="}}]))
-    assert err.message.startswith("r.yaml: stages[0].with.where: Value error, cannot parse")
+    assert err.message.startswith(
+        "r.yaml: stages[0].with.where: Value error, 'lang ===': cannot parse"
+    )
 
 
 def test_name_must_be_a_slug_and_recipe_a_mapping() -> None:

@@ -92,6 +92,8 @@ def open_dataset(
     *,
     text_column: str = schema.TEXT,
     id_column: str | None = None,
+    split: str | None = None,
 ) -> Dataset:
-    """Resolve ``spec`` (see the module doc) into a :class:`Dataset`."""
-    return Dataset(resolve(spec), text_column=text_column, id_column=id_column)
+    """Resolve ``spec`` (see the module doc) into a :class:`Dataset`; ``split`` chooses one
+    split of an input that has several."""
+    return Dataset(resolve(spec, split=split), text_column=text_column, id_column=id_column)

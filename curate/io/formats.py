@@ -7,8 +7,7 @@ precise message or move them to the ledger.
 
 from __future__ import annotations
 
-import io
-import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -17,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
-import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
 from curate.errors import DataError
@@ -25,6 +23,7 @@ from curate.io.sources import Source
 from curate.io.urls import byte_stream, random_access
 
 ROW = "__curate_row"
+log = logging.getLogger(__name__)
 CHUNK_BYTES = 8 << 20
 
 
@@ -36,6 +35,9 @@ class BadRow:
     line: int | None
     message: str
     raw: str | None = None
+    #: Ledger reason: ``unreadable`` (an error unless ``on_error: skip``) or a policy such as
+    #: ``too-long``, which always goes to the ledger.
+    reason: str = "unreadable"
 
 
 @dataclass
@@ -108,9 +110,25 @@ def read_parquet(source: Source, *, text_column: str, batch_rows: int) -> Iterat
             raise DataError(f"{source.path}: not a readable Parquet file ({exc})") from exc
         check_text_column(source, pf.schema_arrow, text_column)
         first = 0
-        for batch in pf.iter_batches(batch_size=batch_rows):
+        batches = pf.iter_batches(batch_size=batch_rows)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except (pa.ArrowException, OSError) as exc:
+                raise _damaged(source, f"after row {first}", exc) from exc
             yield _split_null_text(source, batch, text_column, first)
             first += batch.num_rows
+
+
+def _damaged(source: Source, where: str, exc: BaseException) -> DataError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DataError(
+        f"{source.path}: damaged{' ' + where if where else ''} ({first})",
+        hint="the file is truncated or corrupt (or its name's compression suffix is wrong): "
+        "fetch or export it again",
+    )
 
 
 def _ipc_input(where: str | IO[bytes]) -> pa.NativeFile | IO[bytes]:
@@ -137,11 +155,52 @@ def read_arrow(source: Source, *, text_column: str, batch_rows: int) -> Iterator
             batches = iter(reader)
         check_text_column(source, reader.schema, text_column)
         first = 0
-        for big in batches:
+        while True:
+            try:
+                big = next(batches)
+            except StopIteration:
+                break
+            except (pa.ArrowException, OSError) as exc:
+                raise _damaged(source, f"after row {first}", exc) from exc
             for start in range(0, big.num_rows, batch_rows):
                 batch = big.slice(start, batch_rows)
                 yield _split_null_text(source, batch, text_column, first)
                 first += batch.num_rows
+
+
+def _index_name(source: Source, names: list[str]) -> list[str]:
+    """A CSV's unnamed column (header ``""``, a pandas index) is named ``index``."""
+    if "" not in names:
+        return names
+    name = next(n for n in ("index", *(f"index_{i}" for i in range(2, 99))) if n not in names)
+    log.info("%s: the column with an empty header is read as %r", source.path, name)
+    return [name if n == "" else n for n in names]
+
+
+def _csv_chunk(source: Source, batch: pa.RecordBatch, text_column: str, first: int) -> Chunk:
+    """Cast the text column (read as bytes) to strings; rows of invalid UTF-8 become bad rows."""
+    column = batch.schema.get_field_index(text_column)
+    raw = batch.column(column)
+    bad: list[BadRow] = []
+    try:
+        text = pc.cast(raw, pa.string())
+    except pa.ArrowInvalid:
+        values: list[str | None] = []
+        for i, value in enumerate(raw.to_pylist()):
+            try:
+                values.append(None if value is None else value.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                message = f"invalid UTF-8 in {text_column!r} at byte {exc.start}"
+                bad.append(BadRow(first + i, None, message, value.decode("utf-8", "replace")))
+                values.append(None)
+        text = pa.array(values, pa.string())
+    batch = batch.set_column(column, text_column, text)
+    chunk = _split_null_text(source, batch, text_column, first) if not bad else None
+    if chunk is not None:
+        return chunk
+    rows = pa.array(range(first, first + batch.num_rows), pa.int64())
+    kept = _with_rows(batch, rows).filter(pc.is_valid(text))
+    return Chunk(kept, bad)
 
 
 def read_csv(source: Source, *, text_column: str, batch_rows: int) -> Iterator[Chunk]:
@@ -161,6 +220,7 @@ def read_csv(source: Source, *, text_column: str, batch_rows: int) -> Iterator[C
     delimiter = "\t" if ".tsv" in source.path.lower() else ","
     with byte_stream(source.path) as stream:
         try:
+            # The text is read as bytes so one invalid UTF-8 row fails alone, not its block.
             reader = pcsv.open_csv(
                 stream,
                 read_options=pcsv.ReadOptions(use_threads=False, block_size=CHUNK_BYTES),
@@ -168,148 +228,32 @@ def read_csv(source: Source, *, text_column: str, batch_rows: int) -> Iterator[C
                     delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
                 ),
                 convert_options=pcsv.ConvertOptions(
-                    column_types={text_column: pa.string()}, strings_can_be_null=False
+                    column_types={text_column: pa.binary()}, strings_can_be_null=False
                 ),
             )
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, OSError) as exc:
             if "Empty CSV file" in str(exc):
                 return
-            raise DataError(f"{source.path}: not a readable CSV file ({exc})") from exc
-        check_text_column(source, reader.schema, text_column)
+            raise DataError(
+                f"{source.path}: not a readable CSV file ({str(exc).splitlines()[0]})",
+                hint="check the file (and that its compression suffix matches its content)",
+            ) from exc
+        names = _index_name(source, reader.schema.names)
+        if text_column not in names:
+            check_text_column(source, reader.schema, text_column)
         first = 0
         while True:
             try:
-                batch = reader.read_next_batch()
+                batch = reader.read_next_batch().rename_columns(names)
             except StopIteration:
                 break
-            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                raise DataError(
-                    f"{source.path}: {exc}", hint="fix the file, or convert it to JSONL or Parquet"
-                ) from exc
-            chunk = _split_null_text(source, batch, text_column, first)
+            except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+                raise _damaged(source, f"after row {first}", exc) from exc
+            chunk = _csv_chunk(source, batch, text_column, first)
             chunk.bad.extend(bad)
             bad.clear()
             first += batch.num_rows
             yield chunk
         if bad:
-            yield Chunk(
-                _with_rows(
-                    pa.RecordBatch.from_pylist([], schema=reader.schema), pa.array([], pa.int64())
-                ),
-                list(bad),
-            )
-
-
-def _lines(source: Source) -> Iterator[bytes]:
-    """Chunks of whole lines, each ending with a newline."""
-    with byte_stream(source.path) as stream:
-        rest = b""
-        while True:
-            block = stream.read(CHUNK_BYTES)
-            if not block:
-                break
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            if cut:
-                yield block[:cut]
-        if rest:
-            yield rest + b"\n"
-
-
-class JsonlReader:
-    """Fast path through pyarrow's JSON parser; a line-by-line path finds and reports bad lines."""
-
-    def __init__(self, source: Source, *, text_column: str) -> None:
-        self.source = source
-        self.text_column = text_column
-        self.schema: pa.Schema | None = None
-        self.row = 0
-        self.line = 0
-
-    def _fast(self, data: bytes) -> pa.Table | None:
-        if b"\n\n" in data or data.startswith(b"\n"):
-            return None
-        try:
-            data.decode("utf-8")
-            options = pjson.ParseOptions(
-                explicit_schema=self.schema,
-                unexpected_field_behavior="error" if self.schema is not None else "infer",
-            )
-            table = pjson.read_json(io.BytesIO(data), parse_options=options)
-        except (UnicodeDecodeError, pa.ArrowInvalid):
-            return None
-        if table.num_rows != data.count(b"\n") or self.text_column not in table.column_names:
-            return None
-        text = table.column(self.text_column)
-        if text.null_count or not pa.types.is_string(text.type):
-            return None
-        return table
-
-    def _set_schema(self, table: pa.Table) -> None:
-        fields = [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
-        self.schema = pa.schema(fields)
-        check_text_column(self.source, self.schema, self.text_column)
-
-    def _slow(self, data: bytes) -> Chunk:
-        rows: list[dict[str, object]] = []
-        indices: list[int] = []
-        bad: list[BadRow] = []
-        for raw in data.split(b"\n")[:-1]:
-            self.line += 1
-            if not raw.strip():
-                continue
-            row = self.row
-            self.row += 1
-            problem: str | None
-            try:
-                value = json.loads(raw.decode("utf-8"))
-                problem = None if isinstance(value, dict) else "not a JSON object"
-            except UnicodeDecodeError as exc:
-                value, problem = None, f"invalid UTF-8 at byte {exc.start}"
-            except json.JSONDecodeError as exc:
-                value, problem = None, f"malformed JSON ({exc.msg} at column {exc.colno})"
-            if problem is None and isinstance(value, dict):
-                problem = _text_problem(value.get(self.text_column), self.text_column)
-            if problem is not None or not isinstance(value, dict):
-                text = raw.decode("utf-8", errors="replace")
-                bad.append(BadRow(row=row, line=self.line, message=problem or "", raw=text))
-                continue
-            rows.append(value)
-            indices.append(row)
-        if self.schema is None and rows:
-            self._set_schema(pa.Table.from_pylist(rows))
-        if self.schema is None:
-            return Chunk(pa.record_batch({ROW: pa.array([], pa.int64())}), bad)
-        names = set(self.schema.names)
-        for r, record in zip(indices, rows):
-            extra = set(record) - names
-            if extra:
-                raise DataError(
-                    f"{self.source.path}: record {r} has field {sorted(extra)[0]!r} that "
-                    "earlier records lack (schemas disagree)",
-                    hint="give every record the same fields, or list the fields to keep in "
-                    "input.columns",
-                )
-        try:
-            table = pa.Table.from_pylist(rows, schema=self.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
-            raise DataError(
-                f"{self.source.path}: a field changes type within the file ({exc})",
-                hint="make each field hold one type in every record",
-            ) from exc
-        return Chunk(_with_rows(table, pa.array(indices, pa.int64())), bad)
-
-    def __iter__(self) -> Iterator[Chunk]:
-        for data in _lines(self.source):
-            table = self._fast(data)
-            if table is None:
-                yield self._slow(data)
-                continue
-            if self.schema is None:
-                self._set_schema(table)
-                table = table.cast(self.schema)
-            n = table.num_rows
-            self.line += n
-            yield Chunk(_with_rows(table, pa.array(range(self.row, self.row + n), pa.int64())))
-            self.row += n
+            empty = pa.RecordBatch.from_pylist([], schema=reader.schema).rename_columns(names)
+            yield Chunk(_with_rows(empty, pa.array([], pa.int64())), list(bad))

@@ -2,7 +2,11 @@
 
 Bad rows (malformed JSON, invalid UTF-8, null text, duplicate ids) raise :class:`DataError` by
 default; with ``on_error="skip"`` they come back as ledger rows with reason ``unreadable`` (or
-``duplicate-id``), so nothing is dropped without a record.
+``duplicate-id``), so nothing is dropped without a record. Documents longer than ``max_chars``
+characters always go to the ledger, with reason ``too-long``.
+
+``limit`` keeps the first ``limit`` records of the input, bad ones included (they are records
+of the file and count as read): the ids kept plus the ledger's are a prefix of the input.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import pyarrow.compute as pc
 
 from curate import schema
 from curate.errors import DataError
-from curate.io import formats
+from curate.io import formats, guards
 from curate.io.formats import ROW, BadRow, Chunk
 from curate.io.idset import IdSet
+from curate.io.jsonl import JsonlReader
 from curate.io.sources import Source
 
 BATCH_ROWS = 10_000
@@ -48,7 +53,7 @@ def _raw_chunks(source: Source, text_column: str) -> Iterator[Chunk]:
     elif source.format == "csv":
         yield from formats.read_csv(source, text_column=text_column, batch_rows=BATCH_ROWS)
     elif source.format == "jsonl":
-        yield from formats.JsonlReader(source, text_column=text_column)
+        yield from JsonlReader(source, text_column=text_column)
     else:
         from curate.io.hub import read_hub
 
@@ -67,6 +72,7 @@ class InputReader:
         columns: Sequence[str] | None = None,
         on_error: Literal["error", "skip"] = "error",
         limit: int | None = None,
+        max_chars: int | None = guards.DEFAULT_MAX_CHARS,
     ) -> None:
         self.sources = list(sources)
         self.text_column = text_column
@@ -74,6 +80,7 @@ class InputReader:
         self.columns = list(columns) if columns is not None else None
         self.on_error = on_error
         self.limit = limit
+        self.max_chars = max_chars
         self.rows_read = 0
         self.unreadable = 0
         self.schema: pa.Schema | None = None
@@ -144,12 +151,12 @@ class InputReader:
                 hint="make each column hold one type in every file",
             ) from exc
 
-    def _ledger(self, source: Source, bad: list[BadRow], reason: str) -> pa.RecordBatch:
+    def _ledger(self, source: Source, bad: list[BadRow]) -> pa.RecordBatch:
         where = [f"line {b.line}" if b.line is not None else f"row {b.row}" for b in bad]
         return pa.record_batch(
             {
                 schema.LEDGER_STAGE: pa.array(["read"] * len(bad), pa.string()),
-                schema.LEDGER_REASON: pa.array([reason] * len(bad), pa.string()),
+                schema.LEDGER_REASON: pa.array([b.reason for b in bad], pa.string()),
                 schema.LEDGER_DETAIL: pa.array(
                     [f"{source.name} {w}: {b.message}" for w, b in zip(where, bad)], pa.string()
                 ),
@@ -217,21 +224,59 @@ class InputReader:
                 if self.limit is not None and self.rows_read >= self.limit:
                     return
 
+    def _prefix(
+        self, batch: pa.RecordBatch, bad: list[BadRow]
+    ) -> tuple[pa.RecordBatch, list[BadRow]]:
+        """The chunk's records up to the limit, in file order (bad records count)."""
+        room = self.limit - self.rows_read if self.limit is not None else None
+        if room is None or batch.num_rows + len(bad) <= room:
+            return batch, bad
+        if room <= 0:
+            return batch.slice(0, 0), []
+        rows = batch.column(ROW).to_numpy() if ROW in batch.schema.names else np.array([])
+        # Bad rows without a record index (CSV lines of the wrong width) come last.
+        positions = np.sort(np.concatenate([rows, [b.row for b in bad if b.row >= 0]]))
+        cut = positions[room - 1] if room <= len(positions) else np.inf
+        kept = batch.slice(0, int(np.searchsorted(rows, cut, side="right")))
+        first_bad = [b for b in bad if 0 <= b.row <= cut]
+        rest = [b for b in bad if b.row < 0][: room - kept.num_rows - len(first_bad)]
+        return kept, first_bad + rest
+
+    def _too_long(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[BadRow]]:
+        if ROW not in batch.schema.names or self.text_column not in batch.schema.names:
+            return batch, []
+        text = batch.column(self.text_column)
+        long = guards.long_rows(text, self.max_chars)
+        if not long:
+            return batch, []
+        rows = batch.column(ROW)
+        out = [
+            BadRow(
+                row=rows[i].as_py(),
+                line=None,
+                message=f"{len(text[i].as_py()):,} characters, more than input.max_chars "
+                f"({self.max_chars:,})",
+                raw=text[i].as_py(),
+                reason="too-long",
+            )
+            for i in long
+        ]
+        mask = np.ones(batch.num_rows, bool)
+        mask[long] = False
+        return batch.filter(pa.array(mask)), out
+
     def _chunk(self, source: Source, chunk: Chunk) -> ReadBatch | None:
         batch, bad = chunk.batch, sorted(chunk.bad, key=lambda b: b.row)
+        batch, bad = self._prefix(batch, bad)
         if bad and self.on_error == "error":
-            raise self._fail(source, bad[0])
-        if self.limit is not None:
-            room = self.limit - self.rows_read
-            if batch.num_rows + len(bad) > room:
-                cut = batch.column(ROW)[room - 1].as_py() if 0 < room <= batch.num_rows else -1
-                bad = [b for b in bad if b.row <= cut][:room] if cut >= 0 else bad[:room]
-                batch = batch.slice(0, max(0, room - len(bad)))
-        self.rows_read += batch.num_rows + len(bad)
+            raise self._fail(source, next(b for b in bad if b.reason == "unreadable"))
+        batch, long = self._too_long(batch)
+        self.rows_read += batch.num_rows + len(bad) + len(long)
         self.unreadable += len(bad)
+        bad = sorted(bad + long, key=lambda b: b.row)
         if batch.num_rows == 0 and not bad:
             return None
-        ledgers = [self._ledger(source, bad, "unreadable")] if bad else []
+        ledgers = [self._ledger(source, bad)] if bad else []
         kept: pa.RecordBatch | None = None
         if ROW in batch.schema.names and batch.num_rows:
             kept, generated = self._canonical(source, batch)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import json
+import logging
 import os
 import posixpath
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import DataError
+from curate.io.splits import choose_split, dataset_dict_files
 from curate.io.urls import is_url, missing_url, url_fs
 
 Format = Literal["parquet", "jsonl", "csv", "arrow", "arrow-stream", "hf"]
@@ -39,6 +41,7 @@ _SUFFIXES: dict[str, Format] = {
     ".ipc": "arrow",
 }
 _COMPRESSION = (".gz", ".zst", ".zstd", ".bz2")
+log = logging.getLogger(__name__)
 _REGISTRY_REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(@\d+\.\d+\.\d+|@[a-z][a-z0-9._-]{0,63})?$")
 
 
@@ -73,11 +76,22 @@ class Resolved:
     registry_refs: tuple[str, ...] = ()
 
 
-def _folder_sources(folder: Path) -> tuple[list[Path], Format | None, Path | None]:
+def _folder_sources(
+    folder: Path, split: str | None = None
+) -> tuple[list[Path], Format | None, Path | None]:
     if (folder / "curate" / "run.json").exists() or (folder / "manifest.json").exists():
-        return sorted((folder / "data").glob("*.parquet")), "parquet", folder
+        files = sorted((folder / "data").glob("*.parquet"))
+        return choose_split(files, folder, split), "parquet", folder
+    if (folder / "dataset_dict.json").exists():
+        return dataset_dict_files(folder, split), "arrow-stream", None
     state = folder / "state.json"
     if state.exists() and (folder / "dataset_info.json").exists():
+        if split is not None:
+            raise DataError(
+                f"{folder}: input.split is {split!r}, but this is one saved Dataset, not a "
+                "DatasetDict with splits",
+                hint="remove input.split",
+            )
         files = [folder / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
         return files, "arrow-stream", None
     found = [
@@ -85,7 +99,7 @@ def _folder_sources(folder: Path) -> tuple[list[Path], Format | None, Path | Non
         for p in sorted(folder.rglob("*"))
         if p.is_file() and detect_format(p.name) and not p.name.startswith((".", "_"))
     ]
-    return found, None, None
+    return choose_split(found, folder, split), None, None
 
 
 def _no_data(folder: str) -> DataError:
@@ -172,10 +186,36 @@ def _shared_depth(folders: Sequence[Sequence[str]]) -> int:
     return depth
 
 
-def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
+def _glob_split(matches: list[str], split: str | None) -> list[str]:
+    """A glob's matched files narrowed to one split (folders it matches choose their own)."""
+    files = [Path(m) for m in matches if not os.path.isdir(m)]
+    if not files:
+        return matches
+    root = Path(os.path.commonpath([str(f.parent) for f in files]))
+    chosen = set(choose_split(files, root, split))
+    return [m for m in matches if os.path.isdir(m) or Path(m) in chosen]
+
+
+def _unique(found: list[tuple[str, str, Format | None]]) -> list[tuple[str, str, Format | None]]:
+    """Each file once, by its real path: a file listed twice, a symlink to a file already
+    listed, or the copies a symlink loop under ``**`` reaches are read once, where first seen."""
+    seen: dict[str, str] = {}
+    out = []
+    for path, absolute, fmt in found:
+        if absolute in seen:
+            log.info("%s is %s, already an input; read once", path, seen[absolute])
+            continue
+        seen[absolute] = path
+        out.append((path, absolute, fmt))
+    return out
+
+
+def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None) -> Resolved:
     """Expand a DATASET spec into an ordered list of sources.
 
-    Order is deterministic: globs and folders are sorted, lists keep their order.
+    Order is deterministic: globs and folders are sorted, lists keep their order. ``split``
+    chooses one split of folders and globs that hold several (see :mod:`curate.io.splits`);
+    without it, such an input is an error listing its splits.
     """
     specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
     if not specs:
@@ -205,7 +245,7 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
 
                 folder = resolve_ref(text)
                 refs.append(text)
-                files, fmt, rd = _folder_sources(folder)
+                files, fmt, rd = _folder_sources(folder, split)
                 run_dir = run_dir or rd
                 add_local(files, fmt)
                 continue
@@ -213,16 +253,19 @@ def resolve(spec: str | Path | Sequence[str | Path]) -> Resolved:
                 f"{text}: no such file, folder or registry version",
                 hint="check the path (relative paths start from the current directory)",
             )
+        if glob.has_magic(text):
+            matches = _glob_split(matches, split)
         for m in matches:
             p = Path(m)
             if p.is_dir():
-                files, fmt, rd = _folder_sources(p)
+                files, fmt, rd = _folder_sources(p, split)
                 if not files:
                     raise _no_data(str(p))
                 run_dir = run_dir or rd
                 add_local(files, fmt)
             else:
                 add_local([p], None)
+    found = _unique(found)
     root = _shared_depth([absolute.split("/")[:-1] for _, absolute, _ in found])
     for path, absolute, fmt in found:
         kind = fmt or detect_format(posixpath.basename(path))

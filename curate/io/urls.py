@@ -26,6 +26,7 @@ from curate.errors import DataError, MissingDependencyError
 
 _MIB = 1 << 20
 _CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+_MAGIC = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "zstd": b"\x28\xb5\x2f\xfd"}
 # Backends name these differently: local and sftp `mtime`, S3 `LastModified`, GCS `updated`,
 # Azure `last_modified`, memory `created` (a rewrite there is a new file).
 _MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
@@ -103,12 +104,29 @@ def random_access(path: str) -> Iterator[str | IO[bytes]]:
 def byte_stream(path: str) -> Iterator[pa.NativeFile]:
     """The file's bytes read front to back, decompressed as its suffix says (text formats)."""
     if not is_url(path):
+        _check_magic(path)
         with pa.input_stream(path, compression="detect") as stream:
             yield stream
         return
     codec = compression_of(path)
     with _open(path) as handle, pa.input_stream(handle, compression=codec) as stream:
         yield stream
+
+
+def _check_magic(path: str) -> None:
+    """Refuse a local file whose compression suffix its first bytes contradict (a plain text
+    file named ``.gz``), before a decompressor fails on it with a codec message."""
+    codec = compression_of(path)
+    if codec is None:
+        return
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head and not head.startswith(_MAGIC[codec]):
+        suffix = os.path.splitext(path)[1]
+        raise DataError(
+            f"{path}: named {suffix} but not {codec} data (it starts with {head!r})",
+            hint=f"rename it without {suffix} if it is not compressed, or compress it",
+        )
 
 
 def _ends_digest(handle: IO[bytes], size: int) -> str:
