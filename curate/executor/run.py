@@ -82,7 +82,7 @@ def run_recipe(
     it otherwise; the error says which.
     """
     specs = list(inputs) if inputs else recipe.input.path
-    resolved = resolve(specs)
+    resolved = resolve(specs, split=recipe.input.split)
     out, remote = output_location(output if output is not None else recipe.output.path)
     steps = build_steps(recipe)
     stale = (
@@ -151,6 +151,7 @@ def _execute(
         columns=inp.columns,
         on_error=inp.on_error,
         limit=limit,
+        max_chars=inp.max_chars,
     )
     source = InputStream(reader, notify)
     plan_columns(steps, {f.name: f.type for f in source.schema()})
@@ -267,7 +268,7 @@ def input_columns(recipe: Recipe) -> dict[str, pa.DataType]:
     """
     cols = {schema.ID: pa.string(), schema.TEXT: pa.string()}
     try:
-        resolved = resolve(recipe.input.path)
+        resolved = resolve(recipe.input.path, split=recipe.input.split)
         reader = InputReader(
             resolved.sources,
             text_column=recipe.input.text_column,
