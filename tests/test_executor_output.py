@@ -96,3 +96,24 @@ def test_url_holding_other_files_is_refused_without_overwrite(tmp_path: Path) ->
     run_recipe(parse_recipe(_recipe(tmp_path)), output="memory://bucket/mine", overwrite=True)
     assert fs.cat("/bucket/mine/thesis.tex") == b"chapter 1"
     assert fs.exists("/bucket/mine/curate/run.json")
+
+
+def test_url_output_overlapping_a_url_input_is_refused(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    from curate.errors import DataError
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/lake/raw/part-0.jsonl", b'{"text": "hello there"}\n')
+    recipe = parse_recipe(_recipe(tmp_path))
+    for given, out, how in [
+        ("memory://lake/raw", "memory://lake/raw", "is the input memory://lake/raw"),
+        (
+            "memory://lake/raw/part-0.jsonl",
+            "memory://lake/raw",
+            "contains the input memory://lake/raw/part-0.jsonl",
+        ),
+        ("memory://lake/raw", "memory://lake/raw/curated", "lies inside the input"),
+    ]:
+        with pytest.raises(DataError, match=f"output folder {out} {how}"):
+            run_recipe(recipe, inputs=[given], output=out)
+    assert fs.find("/lake") == ["/lake/raw/part-0.jsonl"]

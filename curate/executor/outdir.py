@@ -76,6 +76,30 @@ def check_overlap(out: Path, sources: Sequence[Source], specs: Sequence[str]) ->
             )
 
 
+def check_url_overlap(url: str, sources: Sequence[Source], specs: Sequence[str]) -> None:
+    """:func:`check_overlap` for an output URL, comparing URLs as paths."""
+    target = url.rstrip("/")
+    for shown in [*specs, *(s.path for s in sources)]:
+        other = shown.rstrip("/")
+        if not is_url(other):
+            continue
+        how = (
+            "is the input"
+            if other == target
+            else "lies inside the input"
+            if target.startswith(other + "/")
+            else "contains the input"
+            if other.startswith(target + "/")
+            else None
+        )
+        if how is not None:
+            raise DataError(
+                f"output folder {url} {how} {shown}: writing it would replace or mix with the "
+                "input",
+                hint="choose an output folder outside every input (-o DIR or output.path)",
+            )
+
+
 def _json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -29,7 +29,7 @@ from curate.executor.driver_global import ShardConfig
 from curate.executor.engine import Progress
 from curate.executor.finalize import check_accounting, finalize
 from curate.executor.local import LocalExecutor
-from curate.executor.outdir import check_output
+from curate.executor.outdir import check_output, check_url_overlap
 from curate.executor.plan import Step, output_schema, plan_columns, segments
 from curate.executor.remote import output_location, remote_stale, upload
 from curate.executor.report import fingerprint, run_report
@@ -85,16 +85,12 @@ def run_recipe(
     resolved = resolve(specs, split=recipe.input.split)
     out, remote = output_location(output if output is not None else recipe.output.path)
     steps = build_steps(recipe)
-    stale = (
-        remote_stale(remote, overwrite=overwrite)
-        if remote is not None
-        else check_output(
-            out,
-            resolved.sources,
-            [specs] if isinstance(specs, str) else [str(s) for s in specs],
-            overwrite=overwrite,
-        )
-    )
+    given = [specs] if isinstance(specs, str) else [str(s) for s in specs]
+    if remote is not None:
+        check_url_overlap(remote, resolved.sources, given)
+        stale = remote_stale(remote, overwrite=overwrite)
+    else:
+        stale = check_output(out, resolved.sources, given, overwrite=overwrite)
     existed = out.exists()
     key = run_key(recipe.resolved(), resolved.sources, limit)
     state = RunState.open(out / WORKDIR, key, resume=resume, force=force)
