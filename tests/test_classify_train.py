@@ -1,7 +1,7 @@
 """`curate train classifier`: fastText from book paragraphs (wanted) against talk-page comments.
 
-Measured held-out ROC AUC of this setup: 0.95 (600 paragraphs, 434 comments, defaults); the
-test asks for 0.9 on a smaller, faster setting.
+Measured held-out ROC AUC: 0.955 with the settings here (400 paragraphs, 434 comments, dim 16);
+the test asks for 0.9.
 """
 
 from __future__ import annotations

@@ -32,9 +32,13 @@ class FastTextClassifier:
     labels: list[str]
 
     @classmethod
-    def load(cls, path: Path, *, reload: bool = False) -> FastTextClassifier:
-        """The model at ``path``; ``reload`` reads the file again (it was rewritten)."""
-        model = load_fasttext(path, reload=reload)
+    def load(cls, path: Path) -> FastTextClassifier:
+        """The model at ``path``, loaded once per process."""
+        return cls.wrap(path, load_fasttext(path))
+
+    @classmethod
+    def wrap(cls, path: Path, model: Any) -> FastTextClassifier:
+        """A classifier around a compiled model already in memory (e.g. just trained)."""
         return cls(path, model, [strip_label(x) for x in model.getLabels("strict")[0]])
 
     def probabilities(self, lines: list[str]) -> np.ndarray:

@@ -140,8 +140,8 @@ def split(y: np.ndarray, holdout: float, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def fit(lines: list[str], output: Path, options: TrainOptions) -> None:
-    """Train on ``__label__X text`` lines and save the model at ``output``."""
+def fit(lines: list[str], output: Path, options: TrainOptions) -> FastTextClassifier:
+    """Train on ``__label__X text`` lines, save the model at ``output``; the trained model."""
     try:
         import fasttext
     except ImportError as exc:
@@ -165,6 +165,7 @@ def fit(lines: list[str], output: Path, options: TrainOptions) -> None:
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     model.save_model(str(output))
+    return FastTextClassifier.wrap(output, model.f)
 
 
 def train_classifier(
@@ -197,8 +198,7 @@ def train_classifier(
     names = {1: LABEL_PREFIX + positive_label, 0: LABEL_PREFIX + negative_label}
     rng = np.random.default_rng(options.seed)
     lines = [f"{names[int(y[i])]} {texts[i]}" for i in rng.permutation(train)]
-    fit(lines, output, options)
-    model = FastTextClassifier.load(output, reload=True)
+    model = fit(lines, output, options)
     scores = model.probabilities([texts[i] for i in test])[:, model.labels.index(positive_label)]
     truth = y[test]
     predicted = scores >= 0.5

@@ -87,14 +87,13 @@ def check_fasttext_header(path: Path) -> None:
         )
 
 
-def load_fasttext(path: Path, *, reload: bool = False) -> Any:
+def load_fasttext(path: Path) -> Any:
     """The compiled fastText model at ``path`` (its ``.f`` object), loaded once per process.
 
-    ``reload`` reads the file again. A file fastText cannot read becomes a :class:`DataError`
-    naming it.
+    A file fastText cannot read becomes a :class:`DataError` naming it.
     """
     key = str(path)
-    if key in _FASTTEXT and not reload:
+    if key in _FASTTEXT:
         return _FASTTEXT[key]
     try:
         from fasttext.FastText import _FastText
