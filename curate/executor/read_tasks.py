@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -65,6 +66,8 @@ class ReadOptions:
     #: The canonical schema every task conforms to, and the file it was first seen in.
     schema: pa.Schema
     schema_from: str
+    #: The reader's other limits (``max_chars``), passed on as they are.
+    limits: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,20 @@ def _raw(
         if text_column is not None:
             check_text_column(task.source, pf.schema_arrow, text_column)
         to_skip, left = task.skip, task.rows
-        for batch in pf.iter_batches(
+        batches = pf.iter_batches(
             batch_size=BATCH_ROWS, row_groups=list(task.row_groups), columns=columns
-        ):
+        )
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as exc:
+                end = task.first_row + task.rows - 1
+                raise DataError(
+                    f"{task.source.path}: damaged in rows {task.first_row}-{end} ({exc})",
+                    hint="the file is truncated or corrupt: fetch or export it again",
+                ) from exc
             if to_skip >= batch.num_rows:
                 to_skip -= batch.num_rows
                 continue
@@ -209,6 +223,7 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
     """
     seen = IdSet()
     out = []
+    max_chars: int | None = getattr(reader, "max_chars", None)
     for task in tasks:
         names = _schema_names(task.source)
         id_col = reader._id_source(names)
@@ -225,7 +240,12 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
         row = task.first_row
         for batch in _raw(task, cols):
             ids = pc.cast(batch.column(id_col), pa.string())
-            valid = pc.and_(pc.is_valid(batch.column(reader.text_column)), pc.is_valid(ids))
+            text = batch.column(reader.text_column)
+            valid = pc.and_(pc.is_valid(text), pc.is_valid(ids))
+            if max_chars is not None:
+                # Too-long documents go to the ledger before their ids are checked.
+                short = pc.less_equal(pc.utf8_length(pc.cast(text, pa.string())), max_chars)
+                valid = pc.and_(valid, pc.fill_null(short, False))
             where = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
             hit = where[seen.add(ids.take(pa.array(where)))] if len(where) else where
             if len(hit) and reader.on_error == "error":
@@ -274,6 +294,7 @@ def read_rows(task: ReadTask) -> Iterator[ReadBatch]:
         id_column=opts.id_column,
         columns=list(opts.columns) if opts.columns is not None else None,
         on_error="skip" if opts.on_error == "skip" else "error",
+        **dict(opts.limits),
     )
     reader.schema, reader._schema_from = opts.schema, opts.schema_from
     drop = pa.array(task.duplicates, pa.int64())
@@ -318,6 +339,7 @@ def task_options(reader: InputReader) -> ReadOptions | None:
         on_error=reader.on_error,
         schema=reader.schema,
         schema_from=reader._schema_from,
+        limits=(("max_chars", reader.max_chars),) if hasattr(reader, "max_chars") else (),
     )
 
 
