@@ -30,6 +30,7 @@ from curate.stage import MapStage, StageContext, set_column
 log = logging.getLogger(__name__)
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]*$")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 #: fastText files up to this size are opened by `curate check` to list and check labels.
 _INSPECT_BYTES = 200 << 20
 
@@ -92,6 +93,13 @@ class ScoreClassifier(MapStage):
             kind_of(value)
         except RecipeError as exc:
             raise ValueError(f"{exc.message} ({exc.hint})") from exc
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        if not _DEVICE.match(value):
+            raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
         return value
 
     @field_validator("prefix")
