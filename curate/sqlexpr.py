@@ -65,7 +65,7 @@ _UNARY: dict[type[exp.Expr], Callable[[pl.Expr], pl.Expr]] = {
 FUNCTIONS = (
     "length/char_length, lower, upper, trim, abs, round, floor, ceil, sqrt, ln, coalesce, "
     "greatest, least, starts_with, ends_with, contains, strpos, substr, regexp_like, "
-    "array_contains, array_length, CAST, TRY_CAST, CASE WHEN, IF"
+    "array_contains, array_length, ||, CAST, TRY_CAST, CASE WHEN, IF"
 )
 
 
@@ -149,8 +149,12 @@ def parse_where(text: str) -> Where:
     try:
         trees = sqlglot.parse(text)
     except sqlglot.errors.SqlglotError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WhereError(f"cannot parse it as SQL ({_short(first, 120)})") from None
+        found = getattr(exc, "errors", None) or [{}]
+        what = str(found[0].get("description") or str(exc).splitlines()[0] or "syntax error")
+        what = re.sub(r" for <class '[^']*'>", "", what)
+        col = found[0].get("col")
+        at = f" at column {col}" if col else ""
+        raise WhereError(f"cannot parse it as SQL{at}: {_short(what, 120)}") from None
     except RecursionError:
         raise WhereError(f"it nests more than {MAX_DEPTH} deep") from None
     found = [t for t in trees if t is not None]
@@ -265,6 +269,8 @@ class _Compiler:
             flag = "(?i)" if isinstance(node, exp.ILike) else ""
             match = self.run(this).str.contains(flag + regex)
             return ~match if node.args.get("negate") else match
+        if isinstance(node, exp.DPipe) and args <= {"this", "expression", "safe"}:
+            return pl.concat_str([self.run(this), self.run(node.expression)])
         if isinstance(node, exp.RegexpLike) and args == {"this", "expression"}:
             return self.run(this).str.contains(str(self._literal(node.expression, str)))
         if isinstance(node, (exp.Cast, exp.TryCast)) and args <= {"this", "to", "safe", "_type"}:
@@ -335,6 +341,7 @@ class _Compiler:
         if isinstance(node, (exp.Coalesce, exp.Greatest, exp.Least)) and args <= {
             "this",
             "expressions",
+            "ignore_nulls",
         }:
             values = [self.run(this), *(self.run(e) for e in node.expressions)]
             if isinstance(node, exp.Coalesce):

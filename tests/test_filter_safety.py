@@ -75,6 +75,12 @@ def refused(where: str) -> str:
         ("lower(upper(text)) = text AND starts_with(text, 'z')", ["c"]),
         ("regexp_like(text, '^[0-9]+$')", ["b"]),
         ("lang = 'en' -- a comment", ["a"]),
+        ("greatest(lang_score, 0.8) > 0.85 OR least(lang_score, 0.1) < 0.1", ["a"]),
+        ("lang || '!' = 'de!'", ["b"]),
+        ("lang IS DISTINCT FROM 'en'", ["b", "c"]),
+        ("IF(lang_score > 0.5, true, false)", ["a", "c"]),
+        ("strpos(text, 'z') = 1 OR substr(text, 2, 1) = '2'", ["b", "c"]),
+        ("array_length(identities) = 1", ["a"]),
     ],
 )
 def test_accepted_expressions_keep_what_they_say(where: str, ids: list[str]) -> None:
