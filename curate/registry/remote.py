@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 #: Version numbers tried by one publish while others win the race for them.
 ATTEMPTS = 50
-_CHUNK = 1 << 20
 
 
 def cache_root() -> Path:
@@ -134,12 +133,8 @@ class RemoteRegistry(Registry):
         tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
         key = self._blob(digest)
         try:
-            hasher = hashlib.sha256()
-            with self.objects.fs.open(self.objects.key(key), "rb") as src, tmp.open("xb") as dst:
-                while block := src.read(_CHUNK):
-                    hasher.update(block)
-                    dst.write(block)
-            if hasher.hexdigest() != digest:
+            self.objects.get(key, tmp)  # the store's own bulk download, then one hashing read
+            if sha256_file(tmp) != digest:
                 return None, f"{self.objects.key(key)}: sha256 differs from the manifest"
             tmp.chmod(read_only_mode())
             os.replace(tmp, local)
