@@ -69,6 +69,10 @@ def audit_dataset(
     min_documents: int = 30,
     min_events: int = 10,
     slurs: Literal["separate", "include"] = "separate",
+    label_column: str | None = None,
+    label_map: dict[str, str] | None = None,
+    label_ignore: Sequence[str] = (),
+    label_positive: Sequence[str] | None = None,
     sections: Sequence[Section] | None = None,
     text_column: str = "text",
     scorer: Scorer | None = None,
@@ -90,6 +94,10 @@ def audit_dataset(
         min_documents=min_documents,
         min_events=min_events,
         slurs=slurs,
+        label_column=label_column,
+        label_map=label_map,
+        label_ignore=list(label_ignore),
+        label_positive=list(label_positive) if label_positive is not None else None,
         **({"sections": list(sections)} if sections is not None else {}),
     )
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset, text_column=text_column)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from curate import schema
 from curate.audit.kinds import DETAIL, split_terms
+from curate.audit.labels import LABEL, label_codes
 from curate.audit.tally import IDENTITIES, LANG, SLURS, TERMS, TOXICITY
 from curate.errors import CurateError, DataError
 from curate.stage import MapStage, StageContext, set_column
@@ -93,12 +94,19 @@ class ColumnPlan:
         toxicity_column: str | None = None,
         want_toxicity: bool = True,
         include_slurs: bool = False,
+        labels: tuple[str, dict[str, str], list[str]] | None = None,
     ) -> None:
         self.names = list(names)
         self.sources: dict[str, str] = {}
         self.stages: dict[str, MapStage] = {}
         self.workdir = workdir
         self.include_slurs = include_slurs
+        self.labels = labels
+        if labels is not None and labels[0] not in self.names:
+            raise DataError(
+                f"--label-column {labels[0]!r} is not a column of the dataset",
+                hint=f"pick one of: {', '.join(self.names)}",
+            )
         params = dict(identity_params or {})
         if lexicons:
             params["lexicons"] = list(lexicons)
@@ -148,6 +156,8 @@ class ColumnPlan:
         wanted = [c for c in (IDENTITIES, *detail, LANG, *DEDUP_COLUMNS) if c in self.names]
         if self.toxicity_column is not None:
             wanted.append(self.toxicity_column)
+        if self.labels is not None:
+            wanted.append(self.labels[0])
         if text or self.stages:
             wanted.append(schema.TEXT)
         return list(dict.fromkeys(wanted))
@@ -182,6 +192,10 @@ class ColumnPlan:
         for name in (*DEDUP_COLUMNS, schema.TEXT):
             if name in names:
                 columns[name] = batch.column(name)
+        if self.labels is not None:
+            column, mapping, ignore = self.labels
+            codes = label_codes(batch.column(column), mapping, ignore, column=column)
+            columns[LABEL] = pa.array(codes)
         return pa.RecordBatch.from_pydict(columns)
 
 

@@ -30,7 +30,9 @@ def fmt_ci(ci: list[float] | None, *, pct: bool = False) -> str:
     if not ci:
         return "–"
     f: Callable[[float | None], str] = fmt_pct if pct else fmt_ratio
-    return f"{f(ci[0])} to {f(ci[1])}"
+    # An upper limit stored as null is infinite (audit.json is strict JSON).
+    hi = "inf" if ci[1] is None and ci[0] is not None else f(ci[1])
+    return f"{f(ci[0])} to {hi}"
 
 
 def fmt_n(x: int | float | None) -> str:

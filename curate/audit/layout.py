@@ -16,6 +16,7 @@ from curate.audit.layout_effects import (
     probe_blocks,
     slur_blocks,
 )
+from curate.audit.layout_labels import label_blocks
 from curate.audit.provenance import limitations
 
 #: Charts of group pairs drawn at most (the JSON has every pair).
@@ -97,6 +98,8 @@ def blocks(report: dict[str, Any], files: set[str]) -> list[Block]:
         out += impact_blocks(s["filter_impact"], files)
     if "slurs" in s:
         out += slur_blocks(s["slurs"])
+    if "labels" in s:
+        out += label_blocks(s["labels"])
     if "probe" in s:
         out += probe_blocks(s["probe"])
     if "compare" in s:

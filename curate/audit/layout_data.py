@@ -77,9 +77,12 @@ def representation_blocks(rep: dict[str, Any], files: set[str]) -> list[Block]:
     out.append(
         ("table", ["group", "documents", "share", "95% interval", "top terms"], rows[:MAX_ROWS])
     )
-    thin = [f"{g} ({r['documents']})" for g, r in ordered if r["insufficient"]]
+    thin = [f"{g} ({r['documents']})" for g, r in ordered if r["insufficient"] and r["documents"]]
     if thin:
         out.append(("fold", f"{len(thin)} groups with too few documents", ", ".join(thin)))
+    never = [g for g, r in ordered if not r["documents"]]
+    if never:
+        out.append(("fold", f"{len(never)} lexicon groups not mentioned at all", ", ".join(never)))
     out.append(
         (
             "table",

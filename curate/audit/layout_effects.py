@@ -8,6 +8,7 @@ from typing import Any
 
 from curate.audit import plots
 from curate.audit.formatting import MAX_ROWS, Block, fmt_ci, fmt_n, fmt_pct, fmt_ratio
+from curate.audit.layout_data import terms
 
 
 def harm_blocks(harm: dict[str, Any], files: set[str]) -> list[Block]:
@@ -77,7 +78,7 @@ def harm_table(groups: dict[str, Any]) -> list[Block]:
         for g, r in ok
     ]
     out: list[Block] = [("table", HARM_HEADERS, rows[:MAX_ROWS])]
-    thin = [f"{g} ({r['scored']})" for g, r in groups.items() if r["insufficient"]]
+    thin = [f"{g} ({r['scored']})" for g, r in groups.items() if r["insufficient"] and r["scored"]]
     if thin:
         out.append(("fold", f"{len(thin)} groups with too few scored documents", ", ".join(thin)))
     return out
@@ -120,11 +121,12 @@ def impact_table(groups: dict[str, Any]) -> list[Block]:
 def slur_blocks(slurs: dict[str, Any]) -> list[Block]:
     out: list[Block] = [("h2", "Slurs"), ("p", slurs["method"])]
     rows = [
-        [g, fmt_n(r["documents"]), fmt_pct(r["share"]), fmt_ci(r["ci95"], pct=True)]
+        [g, fmt_n(r["documents"]), fmt_pct(r["share"]), fmt_ci(r["ci95"], pct=True), terms(r)]
         for g, r in sorted(slurs["prevalence"].items(), key=lambda kv: -kv[1]["documents"])
         if r["documents"]
     ]
-    out.append(("table", ["group", "documents with a slur", "share", "95% interval"], rows))
+    headers = ["group", "documents with a slur", "share", "95% interval", "slurs"]
+    out.append(("table", headers, rows))
     if slurs.get("harm"):
         out += [("h3", "Toxicity of documents with slurs"), *harm_table(slurs["harm"])]
     for stage, groups in (slurs.get("filter_impact") or {}).items():

@@ -49,11 +49,16 @@ METHOD = (
 )
 
 
-def top_terms(term_docs: Counter[str], *, top: int = TOP_TERMS) -> dict[str, list[dict[str, Any]]]:
-    """Per group, its ``top`` terms by documents (ties alphabetical)."""
+def top_terms(
+    term_docs: Counter[str], *, slurs: bool = True, others: bool = True, top: int = TOP_TERMS
+) -> dict[str, list[dict[str, Any]]]:
+    """Per group, its ``top`` terms by documents (ties alphabetical): slurs, other terms or
+    both."""
     by_group: dict[str, list[dict[str, Any]]] = {}
     for key, n in term_docs.items():
         group, term, kind = key.split(SEP)
+        if not (slurs if kind == "slur" else others):
+            continue
         by_group.setdefault(group, []).append({"term": term, "kind": kind, "documents": n})
     return {
         g: sorted(rows, key=lambda r: (-r["documents"], r["term"]))[:top]
@@ -63,7 +68,7 @@ def top_terms(term_docs: Counter[str], *, top: int = TOP_TERMS) -> dict[str, lis
 
 def dominant_term_findings(groups: dict[str, dict[str, Any]]) -> list[str]:
     """A sentence for each sufficient group whose documents mostly match one term."""
-    out: list[tuple[float, str]] = []
+    out: list[tuple[bool, float, str]] = []
     for group, row in groups.items():
         terms = row.get("top_terms") or []
         docs = row["documents"]
@@ -79,9 +84,11 @@ def dominant_term_findings(groups: dict[str, dict[str, Any]]) -> list[str]:
             else (f"{first['documents']:,} of {docs:,} ({100 * share:.0f}%)")
         )
         note = _KIND_NOTE.get(first["kind"], "")
-        out.append((share, f"{many} documents mentioning {group} match '{first['term']}'{note}."))
-    out.sort(key=lambda x: -x[0])
-    return [text for _, text in out]
+        text = f"{many} documents mentioning {group} match '{first['term']}'{note}."
+        out.append((first["kind"] == "identity", -share, text))
+    # Ambiguous terms and slurs first: those are the counts most likely to mislead.
+    out.sort()
+    return [text for _, _, text in out]
 
 
 def slur_section(
@@ -100,6 +107,9 @@ def slur_section(
         "method": METHOD,
         "prevalence": group_rows(view, min_documents=min_documents),
     }
+    terms = top_terms(tally.term_docs, others=False)
+    for group, row in out["prevalence"].items():
+        row["top_terms"] = terms.get(group, [])
     if scored:
         out["harm"] = harm_rows(view, min_documents=min_documents, min_events=min_events)
     if ledger is not None and order:

@@ -85,6 +85,27 @@ class AuditOptions(BaseModel):
         description="'separate': group statistics count identity and ambiguous terms only, and "
         "slurs get their own section; 'include': slurs count as mentions of their group too.",
     )
+    label_column: str | None = Field(
+        None,
+        description="Column of human labels: per-class rates by group and, with toxicity "
+        "scores, the scorer's error rates and calibration by group.",
+    )
+    label_map: dict[str, str] | None = Field(
+        None,
+        description="Label values to class names, e.g. {'0': hate, '1': offensive, '2': "
+        "neither} (CLI: --label-map 0=hate,1=offensive,2=neither); unset: each distinct value "
+        "is its own class.",
+    )
+    label_ignore: list[str] = Field(
+        default_factory=list,
+        description="Label values that mean 'not labelled' (e.g. -1); those documents are left "
+        "out of the label statistics.",
+    )
+    label_positive: list[str] | None = Field(
+        None,
+        description="Classes that count as toxic when comparing the scores with the labels; "
+        "unset: classes named toxic, hate, hateful, offensive, abusive, 1 or true.",
+    )
     sections: list[Section] = Field(
         default_factory=lambda: list(SECTIONS),
         description="Report sections to compute; composition and association read the text, "

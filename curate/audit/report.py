@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from curate.audit import association, composition, effects, harm, impact, mentions, representation
 from curate.audit.columns import ColumnPlan, make_stage, toxicity_scorer
 from curate.audit.kinds import DETAIL, split_terms
+from curate.audit.labels import label_section, label_setup
 from curate.audit.options import TEXT_SECTIONS, AuditOptions
 from curate.audit.probe import probe_section
 from curate.audit.provenance import provenance
@@ -108,6 +109,16 @@ def build_report(
     run_report = dataset.run_report()
     run_params = _identity_params(run_report)
     params = run_params or {}
+    spec, label_tally = label_setup(
+        column=options.label_column,
+        mapping=options.label_map,
+        ignore=options.label_ignore,
+        positive=options.label_positive,
+        threshold=options.toxicity_threshold,
+        values=lambda: (
+            b.column(0) for b in dataset.iter_batches(columns=[str(options.label_column)])
+        ),
+    )
     plan = ColumnPlan(
         column_names(dataset),
         workdir=workdir,
@@ -116,6 +127,7 @@ def build_report(
         toxicity_column=options.toxicity_column,
         want_toxicity="harm" in wanted,
         include_slurs=options.slurs == "include",
+        labels=spec,
     )
     text = bool(wanted & TEXT_SECTIONS)
     result = scan(
@@ -126,6 +138,7 @@ def build_report(
         association="association" in wanted,
         sample=options.sample,
         seed=options.seed,
+        labels=label_tally,
     )
     tally = result.columns
     stage_params = json.dumps(_identity_stage_params(options.lexicons, params), sort_keys=True)
@@ -140,7 +153,7 @@ def build_report(
     rep = representation.representation_section(
         tally, result.pronouns, min_documents=min_docs, known=known
     )
-    terms = mentions.top_terms(tally.term_docs)
+    terms = mentions.top_terms(tally.term_docs, slurs=plan.include_slurs)
     for group, row in rep["groups"].items():
         row["top_terms"] = terms.get(group, [])
     if "representation" in wanted:
@@ -196,6 +209,10 @@ def build_report(
             identities="the ledger's `identities` column"
             if identify is None
             else "the `score.identity` stage run on their text",
+        )
+    if label_tally is not None and spec is not None:
+        sections["labels"] = label_section(
+            label_tally, column=spec[0], ignored=spec[2], min_documents=min_docs
         )
     slurs_found = bool(tally.slur_groups) or bool(ledger and ledger.by_slur_group)
     if tally.kinds_seen and not plan.include_slurs and slurs_found:

@@ -21,6 +21,7 @@ from curate import schema
 from curate.audit.association import WordTally
 from curate.audit.columns import ColumnPlan
 from curate.audit.composition import LengthTally
+from curate.audit.labels import LabelTally
 from curate.audit.representation import PronounTally
 from curate.audit.tally import LANG, UNKNOWN_LANG, ColumnTally, group_pairs, parquet_batches
 from curate.audit.tokens import tokenize
@@ -38,6 +39,7 @@ class ScanResult:
     lengths: LengthTally | None = None
     words: WordTally | None = None
     pronouns: PronounTally | None = None
+    labels: LabelTally | None = None
     rows_seen: int = 0
     sampled: bool = False
     notes: list[str] = field(default_factory=list)
@@ -130,11 +132,12 @@ def scan(
     association: bool,
     sample: int | None = None,
     seed: int = 0,
+    labels: LabelTally | None = None,
 ) -> ScanResult:
     """Run the pass; ``text`` adds lengths and pronouns, ``association`` word counts."""
     columns = plan.read_columns(text=text)
     batches: Iterable[pa.RecordBatch] = read_batches(dataset, columns)
-    result = ScanResult(columns=ColumnTally(threshold=threshold))
+    result = ScanResult(columns=ColumnTally(threshold=threshold), labels=labels)
     if sample is not None:
         picked, seen = sample_rows(batches, sample, seed)
         result.sampled = seen > sample
@@ -147,6 +150,8 @@ def scan(
     for raw in rebatch(batches):
         batch = plan.prepare(raw)
         result.columns.update(batch)
+        if labels is not None:
+            labels.update(batch)
         if text and schema.TEXT in batch.schema.names:
             tokens = tokenize(batch.column(schema.TEXT))
             assert result.lengths is not None and result.pronouns is not None

@@ -87,6 +87,31 @@ def default_out_dir(dataset: str) -> Path:
     help="Count slurs as mentions of their group (default: a section of their own).",
 )
 @click.option(
+    "--label-column",
+    metavar="COL",
+    help="Column of human labels: per-class rates by group, and the scorer's error rates "
+    "and calibration by group.",
+)
+@click.option(
+    "--label-map",
+    metavar="V=CLASS,...",
+    help="Names of the label values, e.g. 0=hate,1=offensive,2=neither (default: each value "
+    "is its own class).",
+)
+@click.option(
+    "--label-ignore",
+    multiple=True,
+    metavar="VALUE",
+    help="A label value that means 'not labelled', e.g. -1 (repeatable).",
+)
+@click.option(
+    "--label-positive",
+    multiple=True,
+    metavar="CLASS",
+    help="A class that counts as toxic against the scores (repeatable; default: classes named "
+    "toxic, hate, hateful, offensive, abusive, 1 or true).",
+)
+@click.option(
     "--section",
     "sections",
     multiple=True,
@@ -110,11 +135,16 @@ def audit(
     min_documents: int,
     min_events: int,
     include_slurs: bool,
+    label_column: str | None,
+    label_map: str | None,
+    label_ignore: tuple[str, ...],
+    label_positive: tuple[str, ...],
     sections: tuple[str, ...],
     text_column: str,
 ) -> None:
     """Bias audit of DATASET: composition, representation, association, harm, filter impact."""
     from curate.audit import audit_dataset
+    from curate.audit.labels import parse_label_map
 
     target = out_dir or default_out_dir(dataset)
     report = audit_dataset(
@@ -131,6 +161,10 @@ def audit(
         min_documents=min_documents,
         min_events=min_events,
         slurs="include" if include_slurs else "separate",
+        label_column=label_column,
+        label_map=parse_label_map(label_map) if label_map else None,
+        label_ignore=label_ignore,
+        label_positive=label_positive or None,
         sections=[s for s in SECTIONS if s in sections] or None,
         text_column=text_column,
     )

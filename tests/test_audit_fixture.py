@@ -1,0 +1,220 @@
+"""A labelled run folder where most documents are toxic: the audit must still flag the
+over-toxic group and the over-removing filter, keep slurs apart, name the one ambiguous word a
+group rests on, and compare the scorer with the labels. Its audit.md is a golden file.
+
+The fixture is written here (no outside data). Kept documents, all English, toxicity 0.9
+(toxic) or 0.1:
+
+* 200 "my gay neighbour is here" (sexual_orientation/gay), 190 toxic; labels: 150 offensive
+  and 40 neither among the toxic ones (scorer false positives), 10 neither;
+* 40 "the black cat sleeps" (race_ethnicity/black through the ambiguous 'black'), 32 toxic;
+* 60 "a woman reads" (gender/female), 48 toxic;
+* 30 "the faggot left" (a slur naming sexual_orientation/gay), all toxic, labelled hate;
+* 170 "a quiet day", 130 toxic.
+
+Toxic: 190 + 32 + 48 + 30 + 130 = 430 of 500 (86%). Labels of the 300 others: toxic ones
+offensive (210) or hate (the 30 slurs); the 60 non-toxic ones neither, except 10 unlabelled
+(-1). A `filter` stage removed 200 more "my gay neighbour is here" and 100 "a quiet day".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from curate.audit import audit_dataset
+from curate.cli import cli, main
+from curate.errors import DataError
+
+GOLDEN = Path(__file__).parent / "golden" / "audit" / "labelled-high-base-rate.md"
+SECTIONS = ["composition", "representation", "harm", "filter_impact"]
+LABELS = {"0": "hate", "1": "offensive", "2": "neither"}
+
+
+def _docs(text: str, n: int, toxic: int, labels: list[str]) -> list[dict[str, Any]]:
+    assert len(labels) == n
+    return [
+        {"text": text, "lang": "en", "toxicity": 0.9 if i < toxic else 0.1, "class": labels[i]}
+        for i in range(n)
+    ]
+
+
+def kept_rows() -> list[dict[str, Any]]:
+    rows = _docs("my gay neighbour is here", 200, 190, ["1"] * 150 + ["2"] * 50)
+    rows += _docs("the black cat sleeps", 40, 32, ["1"] * 32 + ["2"] * 8)
+    rows += _docs("a woman reads", 60, 48, ["1"] * 48 + ["2"] * 12)
+    rows += _docs("the faggot left", 30, 30, ["0"] * 30)
+    rows += _docs("a quiet day", 170, 130, ["1"] * 130 + ["2"] * 30 + ["-1"] * 10)
+    return [{"id": f"k{i}", **r} for i, r in enumerate(rows)]
+
+
+def make_run(root: Path) -> Path:
+    (root / "data").mkdir(parents=True)
+    (root / "curate" / "removed").mkdir(parents=True)
+    pq.write_table(
+        pa.Table.from_pylist(kept_rows()), root / "data" / "train-00000-of-00001.parquet"
+    )
+    removed = [
+        {
+            "stage": "filter",
+            "reason": "toxic",
+            "detail": None,
+            "id": f"r{i}",
+            "text": t,
+            "lang": "en",
+        }
+        for i, t in enumerate(["my gay neighbour is here"] * 200 + ["a quiet day"] * 100)
+    ]
+    table = pa.Table.from_pylist(removed).cast(
+        pa.schema(
+            [
+                ("stage", pa.string()),
+                ("reason", pa.string()),
+                ("detail", pa.string()),
+                ("id", pa.string()),
+                ("text", pa.string()),
+                ("lang", pa.string()),
+            ]
+        )
+    )
+    pq.write_table(table, root / "curate" / "removed" / "filter.parquet")
+    run = {"stages": [{"use": "filter", "label": "filter", "params": {"where": "x"}}]}
+    (root / "curate" / "run.json").write_text(json.dumps(run))
+    return root
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    root = make_run(tmp_path_factory.mktemp("labelled") / "run")
+    out = root / "curate" / "audit"
+    report = audit_dataset(
+        root,
+        out_dir=out,
+        lexicons=["en"],
+        sections=SECTIONS,
+        label_column="class",
+        label_map=LABELS,
+        label_ignore=["-1"],
+    )
+    return out, report
+
+
+def test_over_toxic_group_is_flagged_at_an_86_percent_base_rate(
+    audited: tuple[Path, dict[str, Any]],
+) -> None:
+    _, report = audited
+    gay = report["sections"]["harm"]["groups"]["sexual_orientation/gay"]
+    # Slurs are not mentions: the group holds the 200 neighbour documents only.
+    assert gay["scored"] == 200 and gay["toxic"] == 190
+    # 190/200 = 95% against 240/300 = 80%: 1.19x, inside [0.8, 1.25]; non-toxic 5% against 20%.
+    assert gay["disparity_ratio"] == pytest.approx(0.95 / 0.8)
+    assert gay["complement_ratio"] == pytest.approx(0.25)
+    assert gay["flagged"] is True and gay["p_adjusted"] < 0.05
+    assert report["groups"]["sexual_orientation/gay"]["flagged"] is True
+
+
+def test_over_removing_filter_is_flagged(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    row = report["filter_impact"]["filter"]["sexual_orientation/gay"]
+    # Entering: 400 gay documents (200 removed) and 400 others (100 removed).
+    assert (row["entering"], row["removed"]) == (400, 200)
+    assert row["retention_ratio"] == pytest.approx(0.5 / 0.75)
+    assert row["removal_rate_ratio"] == pytest.approx(2.0)
+    assert row["flagged"] is True
+    assert any(
+        f.startswith("Stage `filter` removed 50.0% of documents mentioning sexual_orientation/gay")
+        for f in report["findings"]
+    )
+
+
+def test_slurs_have_their_own_section(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    slurs = report["sections"]["slurs"]
+    assert slurs["prevalence"]["sexual_orientation/gay"]["documents"] == 30
+    assert slurs["harm"]["sexual_orientation/gay"]["toxic"] == 30
+    terms = report["sections"]["representation"]["groups"]["sexual_orientation/gay"]["top_terms"]
+    assert terms == [{"term": "gay", "kind": "identity", "documents": 200}]
+
+
+def test_one_ambiguous_term_is_called_out(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    assert (
+        "All 40 documents mentioning race_ethnicity/black match 'black' (an ambiguous term, "
+        "whose usual sense is often not an identity)." in report["findings"]
+    )
+
+
+def test_labels_by_group_and_scorer_errors(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    labels = report["sections"]["labels"]
+    assert labels["classes"] == ["hate", "offensive", "neither"]
+    assert labels["positive"] == ["hate", "offensive"]
+    assert labels["labelled"] == 490 and labels["unlabelled"] == 10
+    gay = labels["groups"]["sexual_orientation/gay"]
+    assert gay["classes"]["offensive"]["documents"] == 150
+    # 150/200 offensive against 210/290 labelled others.
+    assert gay["classes"]["offensive"]["rate_ratio"] == pytest.approx(0.75 / (210 / 290))
+    errors = gay["errors"]
+    # Negatives (neither): 50, of which 40 scored toxic; the rest: 50 negatives, none scored
+    # toxic. Positives: 150, none missed.
+    assert (errors["negatives"], errors["false_positives"]) == (50, 40)
+    assert errors["fpr"] == pytest.approx(0.8) and errors["fpr_gap"] == pytest.approx(0.8)
+    assert errors["fnr"] == 0.0
+    # Calibration: mean score (150 * 0.9 + 40 * 0.9 + 10 * 0.1) / 200 = 0.86 against 75% positive;
+    # bins: 0.9-bin 190 documents at 150/190 positive, 0.1-bin 10 at 0.
+    assert errors["mean_score"] == pytest.approx(0.86)
+    ece = 190 / 200 * abs(0.9 - 150 / 190) + 10 / 200 * abs(0.1 - 0.0)
+    assert errors["ece"] == pytest.approx(ece)
+
+
+def test_golden_markdown(audited: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = audited
+    text = (out / "audit.md").read_text()
+    text = text.replace(str(out.parent.parent), "RUN")
+    # The lexicon's place and checksum change with every lexicon edit; the line stays.
+    text = re.sub(r"Lexicon \S+ \(sha256 [0-9a-f]{64}\)", "Lexicon LEXICON (sha256 SHA)", text)
+    if os.environ.get("CURATE_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text(), "set CURATE_UPDATE_GOLDEN=1 to accept a deliberate change"
+
+
+def test_values_from_the_data_are_escaped(tmp_path: Path) -> None:
+    rows = [
+        {"id": str(i), "text": "a woman reads", "lang": "<script>x</script>", "toxicity": 0.1}
+        for i in range(40)
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    audit_dataset(
+        tmp_path / "d.parquet",
+        out_dir=tmp_path / "o",
+        lexicons=["en"],
+        sections=["composition", "representation", "harm"],
+    )
+    md = (tmp_path / "o" / "audit.md").read_text()
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert "<script" not in (tmp_path / "o" / "audit.html").read_text().lower()
+
+
+def test_cli_label_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_run(tmp_path / "run")
+    args = ["audit", str(root), "-o", str(tmp_path / "o"), "--lexicon", "en", "--section", "harm"]
+    args += ["--label-column", "class", "--label-ignore", "-1", "--label-map"]
+    # The map lacks "2": a data error naming the value and how to fix it, at the CLI boundary.
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "0=hate,1=offensive"])
+    assert exit_info.value.code == DataError.exit_code
+    err = capsys.readouterr().err
+    assert "label column 'class': value '2' is neither in --label-map (0, 1)" in err
+    assert "hint: add it, e.g. --label-map '2=CLASS'" in err
+    result = CliRunner().invoke(cli, [*args, "0=hate,1=offensive,2=neither"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "o" / "audit.json").read_text())
+    assert data["sections"]["labels"]["labelled"] == 490
