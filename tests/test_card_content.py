@@ -139,24 +139,35 @@ def test_partial_run_is_marked_in_the_card_and_croissant(tmp_path: Path) -> None
     assert doc["rai:dataLimitations"][0].startswith("Partial run")
 
 
+RAW = "the **raw text** of every removed document"
+REDACTED = "the text of every removed document with the personal data the recipe's"
+DROPPED = "no text: only each removed document's id, stage and reason"
+
+
 @pytest.mark.parametrize(
-    ("mode", "says"),
+    ("stated", "mode", "pii", "says"),
     [
-        (None, "the **raw text** of every removed document"),
-        ("keep", "the **raw text** of every removed document"),
-        ("redact", "the text of every removed document with the personal data the recipe's"),
-        ("drop", "no text: only each removed document's id, stage and reason"),
+        ("as read", "redact", False, RAW),  # the run report's statement wins
+        ("redacted", "redact", True, REDACTED),
+        ("dropped", "drop", False, DROPPED),
+        (None, None, False, RAW),  # an older run report: the recipe's mode says what happened
+        (None, "keep", True, RAW),
+        (None, "redact", True, REDACTED),
+        (None, "redact", False, RAW),  # redact without a redact.pii stage keeps the text
+        (None, "drop", False, DROPPED),
     ],
 )
-def test_card_says_what_the_ledger_holds(tmp_path: Path, mode: str | None, says: str) -> None:
+def test_card_says_what_the_ledger_holds(
+    tmp_path: Path, stated: str | None, mode: str | None, pii: bool, says: str
+) -> None:
     out = make_run(tmp_path / "run", n=8)
     run = json.loads((out / "curate" / "run.json").read_text())
     recipe = dict(run["recipe"], output={"path": "out", **({"ledger_text": mode} if mode else {})})
-    _edit_run(out, recipe=recipe)
+    stages = run["stages"] + ([{"use": "redact.pii", "label": "redact.pii"}] if pii else [])
+    output = {"ledger_text": stated} if stated else {}
+    _edit_run(out, recipe=recipe, stages=stages, output=output)
     write_card(out)
     body = _card(out)[1]
     assert f"The removal ledger (`curate/removed/`) holds {says}" in body
-    assert (
-        'ignore_patterns=["curate/removed/*"]' in body
-    ) and "--exclude 'curate/removed/*'" in body
-    assert ("no `output.ledger_text`" in body) == (mode is None)
+    assert 'ignore_patterns=["curate/removed/*"]' in body
+    assert "--exclude 'curate/removed/*'" in body

@@ -139,28 +139,39 @@ def _processing(facts: DatasetFacts) -> str:
     return "\n\n".join(parts)
 
 
-#: What ``output.ledger_text`` (recorded in the run's recipe) leaves in the ledger's text column.
+#: What the ledger's text column holds, as the run report's ``output.ledger_text`` states it.
 LEDGER_TEXT = {
-    "keep": "the **raw text** of every removed document, as the stage that removed it saw it; "
+    "as read": "the **raw text** of every removed document, as the stage that removed it saw it; "
     "personal data in it was not redacted",
-    "redact": "the text of every removed document with the personal data the recipe's "
+    "redacted": "the text of every removed document with the personal data the recipe's "
     "`redact.pii` stage recognises redacted (pattern-based redaction misses some)",
-    "drop": "no text: only each removed document's id, stage and reason",
+    "dropped": "no text: only each removed document's id, stage and reason",
 }
+
+
+def ledger_holds(facts: DatasetFacts) -> str:
+    """A key of :data:`LEDGER_TEXT`: the run report's statement, else what the recipe's
+    ``output.ledger_text`` did (``redact`` redacts only when the recipe has ``redact.pii``)."""
+    output = facts.run.get("output")
+    stated = output.get("ledger_text") if isinstance(output, dict) else None
+    if stated in LEDGER_TEXT:
+        return str(stated)
+    recipe_output = facts.recipe.get("output")
+    mode = recipe_output.get("ledger_text") if isinstance(recipe_output, dict) else None
+    if mode == "drop":
+        return "dropped"
+    if mode == "redact" and any(s.get("use") == "redact.pii" for s in facts.stages):
+        return "redacted"
+    return "as read"
 
 
 def ledger(facts: DatasetFacts) -> str:
     """What the removal ledger holds, and how to keep it out of an upload to the Hub."""
-    output = facts.recipe.get("output")
-    mode = output.get("ledger_text") if isinstance(output, dict) else None
-    held = LEDGER_TEXT.get(str(mode)) if mode is not None else None
-    if held is None:
-        held = LEDGER_TEXT["keep"] + " (the run recorded no `output.ledger_text`)"
     return (
-        f"The removal ledger (`curate/removed/`) holds {held}. It is part of this folder "
-        "but not of the dataset: the card's `configs` point only at `data/`. Leave it out when "
-        "uploading the folder anywhere, e.g. to the Hugging Face Hub with "
-        '`HfApi().upload_folder(..., ignore_patterns=["curate/removed/*"])` or '
+        f"The removal ledger (`curate/removed/`) holds {LEDGER_TEXT[ledger_holds(facts)]}. It "
+        "is part of this folder but not of the dataset: the card's `configs` point only at "
+        "`data/`. Leave it out when uploading the folder anywhere, e.g. to the Hugging Face Hub "
+        'with `HfApi().upload_folder(..., ignore_patterns=["curate/removed/*"])` or '
         "`hf upload ORG/NAME . --repo-type dataset --exclude 'curate/removed/*'`."
     )
 
