@@ -130,6 +130,23 @@ def test_one_and_two_workers_write_identical_files(tmp_path: Path) -> None:
     assert one["rows_out"] == two["rows_out"] > 0
 
 
+def test_progress_counts_each_readable_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inp = _inputs(tmp_path / "in")
+    counts = []
+    for name, plan in (("tasks", engine.plan_reads), ("stream", lambda *_a, **_k: None)):
+        monkeypatch.setattr(engine, "plan_reads", plan)
+        seen: list[int] = []
+        report = run_recipe(
+            _recipe(inp, tmp_path / name, on_error="skip"),
+            progress=lambda label, rows, seen=seen: seen.append(rows) if label == "read" else None,
+        )
+        assert sum(seen) == report["rows_in"] - report["input"]["unreadable"]
+        counts.append(sum(seen))
+    assert counts[0] == counts[1]
+
+
 def test_limit_keeps_the_first_n_documents(tmp_path: Path) -> None:
     inp = _inputs(tmp_path / "in")
     report = run_recipe(_recipe(inp, tmp_path / "out", on_error="skip"), limit=1250)

@@ -315,6 +315,9 @@ class Engine:
                 ledger=self.state.rel(res.ledger) if res.ledger else None,
             )
             self.state.mark(self._marker(seg, res.shard), rec)
+            if res.read is not None:
+                # The shard read its own input: the rows count as read once it is done.
+                self.progress("read", res.rows_in)
             self.progress(f"segment {seg.index}", res.rows_in)
         found = sorted(
             (self.state.work / "progress").glob(f"shard-seg{seg.index}-*.json"),

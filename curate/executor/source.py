@@ -41,9 +41,11 @@ class InputStream:
             if read.unreadable is not None:
                 self.tally.add(read.unreadable.column(schema.ID))
                 self.unreadable.append(read.unreadable)
-            self.progress("read", read.kept.num_rows)
-            if read.kept.num_rows:
+            rows = read.kept.num_rows
+            if rows:
                 yield read.kept
+            # Counted once consumed: a first batch read only for the schema counts when used.
+            self.progress("read", rows)
         self.unreadable_rows = self.reader.unreadable
         self.exhausted = True
 
