@@ -213,6 +213,21 @@ def test_csv_invalid_utf8_under_skip_keeps_the_rest_of_the_file(
     assert ledger["id"].to_list() == ["in.csv:1"]
 
 
+def test_parquet_text_of_invalid_utf8_is_unreadable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Parquet does not validate strings on write or read: build such a file by hand.
+    offsets = pa.array([0, 2, 7, 10], pa.int32()).buffers()[1]
+    text = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"okbad\xff\xfeend")])
+    data = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": text}), data)
+    err = run_fails(tmp_path, data, capsys)
+    assert f"{data}:row 1: invalid UTF-8 in 'text'" in err
+    kept, ledger = run_ok(tmp_path, data, capsys, on_error="skip")
+    assert kept == ["in.parquet:0", "in.parquet:2"]
+    assert ledger.select("id", "text").rows() == [("in.parquet:1", "bad\ufffd\ufffd")]
+
+
 def test_invalid_utf8_recipe_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "r.yaml"
     path.write_bytes(b"name: r\ndescription: caf\xe9\ninput: {path: x}\noutput: {path: o}\n")

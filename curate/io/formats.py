@@ -83,21 +83,46 @@ def check_text_column(source: Source, schema: pa.Schema, text_column: str) -> No
         )
 
 
+_BINARY = {pa.string(): pa.binary(), pa.large_string(): pa.large_binary()}
+
+
+def _invalid_utf8(text: pa.Array) -> set[int]:
+    """Positions of values that are not valid UTF-8 (Parquet and Arrow do not check on read)."""
+    try:
+        text.validate(full=True)
+        return set()
+    except pa.ArrowInvalid:
+        values = pc.cast(text, _BINARY[text.type]).to_pylist()
+    bad = set()
+    for i, value in enumerate(values):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(i)
+    return bad
+
+
 def _split_null_text(
     source: Source, batch: pa.RecordBatch, text_column: str, first_row: int
 ) -> Chunk:
+    """Rows with a null or undecodable text become bad rows; the others carry :data:`ROW`."""
     text = batch.column(text_column)
-    if not text.null_count:
-        rows = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
-        return Chunk(_with_rows(batch, rows))
-    valid = pc.is_valid(text)
     rows = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
-    bad = [
-        BadRow(row=r, line=None, message=f"{text_column!r} is null")
-        for r, ok in zip(rows.to_pylist(), valid.to_pylist())
-        if not ok
-    ]
-    kept = _with_rows(batch, rows).filter(valid)
+    undecodable = _invalid_utf8(text) if text.type in _BINARY else set()
+    if not text.null_count and not undecodable:
+        return Chunk(_with_rows(batch, rows))
+    valid = pc.is_valid(text).to_pylist()
+    bad = []
+    for i, ok in enumerate(valid):
+        if not ok:
+            bad.append(BadRow(row=first_row + i, line=None, message=f"{text_column!r} is null"))
+        elif i in undecodable:
+            raw = pc.cast(text, _BINARY[text.type])[i].as_py().decode("utf-8", "replace")
+            message = f"invalid UTF-8 in {text_column!r}"
+            bad.append(BadRow(row=first_row + i, line=None, message=message, raw=raw))
+            valid[i] = False
+    kept = _with_rows(batch, rows).filter(pa.array(valid))
     return Chunk(kept, bad)
 
 
