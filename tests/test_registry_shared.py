@@ -309,3 +309,21 @@ def test_create_if_absent_on_every_backend(backend: str) -> None:
     assert store.create("records/x/first.json", b"two") is False
     assert store.read("records/x/first.json") == b"one"
     assert store.names("records/x") == ["first.json"]
+
+
+def test_a_missing_bucket_is_a_clear_error(
+    s3_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _use_s3(s3_endpoint, monkeypatch)
+    run = make_run(tmp_path / "run", n=6)
+    code, _, err = _invoke(
+        ["publish", str(run), "web", "--registry", "s3://no-such-bucket/r"], capsys
+    )
+    assert code == 2
+    assert "no-such-bucket" in err and "cannot write to the registry store" in err
+    import fsspec.config
+
+    fsspec.config.conf.pop("s3", None)

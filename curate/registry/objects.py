@@ -22,8 +22,11 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from curate.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,28 @@ log = logging.getLogger(__name__)
 CONDITIONAL = frozenset({"s3", "s3a", "gs", "gcs"})
 
 _LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _reaching(path: str, *, writing: bool = False) -> Iterator[None]:
+    """Turn a store's access errors (credentials, network, no bucket) into one clear error;
+    a missing object stays :class:`FileNotFoundError` for readers."""
+    try:
+        yield
+    except FileExistsError:
+        raise
+    except FileNotFoundError as exc:
+        if not writing:
+            raise
+        raise DataError(
+            f"{path}: cannot write to the registry store: {exc}",
+            hint="check that the bucket (or folder) exists and that you may write to it",
+        ) from exc
+    except OSError as exc:
+        raise DataError(
+            f"{path}: the registry store cannot be reached: {exc}",
+            hint="check the URL, the credentials (e.g. AWS_PROFILE) and the network",
+        ) from exc
 
 
 class ObjectStore:
@@ -66,13 +91,14 @@ class ObjectStore:
         if self.local:
             return _create_local(Path(path), data)
         try:
-            if self.conditional:
-                self.fs.pipe_file(path, data, mode="create")
-                return True
-            with _LOCK:
-                if self.fs.exists(path):
-                    return False
-                self.fs.pipe_file(path, data)
+            with _reaching(path, writing=True):
+                if self.conditional:
+                    self.fs.pipe_file(path, data, mode="create")
+                    return True
+                with _LOCK:
+                    if self.fs.exists(path):
+                        return False
+                    self.fs.pipe_file(path, data)
             return True
         except FileExistsError:
             return False
@@ -81,7 +107,8 @@ class ObjectStore:
         return self.create(key, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode())
 
     def read(self, key: str) -> bytes:
-        data = self.fs.cat_file(self.key(key))
+        with _reaching(self.key(key)):
+            data = self.fs.cat_file(self.key(key))
         assert isinstance(data, bytes)
         return data
 
@@ -101,11 +128,13 @@ class ObjectStore:
         """Names of the entries directly under ``prefix`` (files and folders), sorted."""
         folder = self.key(prefix)
         try:
-            listed = self.fs.ls(folder, detail=False, refresh=True)
+            with _reaching(folder):
+                try:
+                    listed = self.fs.ls(folder, detail=False, refresh=True)
+                except TypeError:  # a file system whose ls takes no refresh
+                    listed = self.fs.ls(folder, detail=False)
         except FileNotFoundError:
             return []
-        except TypeError:  # a file system whose ls takes no refresh
-            listed = self.fs.ls(folder, detail=False)
         return sorted({str(p).rstrip("/").rsplit("/", 1)[-1] for p in listed} - {""})
 
     def put(self, local: Path, key: str) -> None:
@@ -113,7 +142,8 @@ class ObjectStore:
         path = self.key(key)
         if self.local:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.fs.put_file(os.fspath(local), path)
+        with _reaching(path, writing=True):
+            self.fs.put_file(os.fspath(local), path)
 
     def get(self, key: str, local: Path) -> None:
         self.fs.get_file(self.key(key), os.fspath(local))
