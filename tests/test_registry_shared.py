@@ -327,3 +327,40 @@ def test_a_missing_bucket_is_a_clear_error(
     import fsspec.config
 
     fsspec.config.conf.pop("s3", None)
+
+
+def test_diff_names_removal_reasons_when_lineage_links_the_versions(tmp_path: Path) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from curate.registry.diff import diff
+
+    registry.publish(make_run(tmp_path / "a", n=10), "web")
+    child = make_run(tmp_path / "b", n=10)
+    for shard in sorted((child / "data").glob("*.parquet")):
+        table = pq.read_table(shard)
+        keep = pa.compute.invert(
+            pa.compute.is_in(table["id"], pa.array(["doc-0-0000", "doc-0-0001", "doc-0-0007"]))
+        )
+        pq.write_table(table.filter(keep), shard)
+    ledger = pa.table(
+        {
+            "stage": ["dedup.exact", "filter", "filter"],
+            "reason": ["duplicate", "toxicity", "toxicity"],
+            "detail": ["", "", ""],
+            "id": ["doc-0-0000", "doc-0-0001", "doc-0-0007"],
+            "text": ["", "", ""],
+        }
+    )
+    pq.write_table(ledger, child / "curate" / "removed" / "part-00000.parquet")
+    report = child / "curate" / "run.json"
+    run = json.loads(report.read_text())
+    run["input"] = {**(run.get("input") or {}), "registry_refs": ["web@1.0.0"]}
+    report.write_text(json.dumps(run))
+    published = registry.publish(child, "web-clean")
+    result = diff(Registry(), "web@1.0.0", published.ref)
+    docs = result["documents"]
+    assert (docs["added"], docs["removed"], docs["kept"]) == (0, 3, 7)
+    assert docs["removed_ids"] == ["doc-0-0000", "doc-0-0001", "doc-0-0007"]
+    assert docs["removal_reasons"] == {"dedup.exact: duplicate": 1, "filter: toxicity": 2}
