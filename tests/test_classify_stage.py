@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate import models
 from curate.cli import cli
@@ -66,6 +68,25 @@ def test_fasttext_scores_match_a_bare_predict_loop(ft_model: Path) -> None:
     np.testing.assert_allclose(out.column("quality_cc").to_numpy(), bare["cc"], atol=1e-6)
     assert out.column("quality_score")[0].as_py() > 0.5 > out.column("quality_score")[2].as_py()
     assert out.column("text").to_pylist() == texts
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(max_size=80)), min_size=1, max_size=12))
+def test_never_drops_rows_or_changes_text(ft_model: Path, texts: list[str | None]) -> None:
+    stage = ScoreClassifier(model=str(ft_model), label="hq", labels=["cc", "other"])
+    out = next(iter(stage([_batch(texts)])))
+    assert out.column("text").to_pylist() == texts
+    scores = out.column("classifier_score").to_pylist()
+    assert [s is None for s in scores] == [t is None for t in texts]
+    total = [
+        a + b + c
+        for a, b, c in zip(
+            scores, *(out.column(f"classifier_{x}").to_pylist() for x in ("cc", "other"))
+        )
+        if a is not None
+    ]
+    # fastText adds 1e-5 to each probability before its log, so a sum may pass 1 by k * 1e-5.
+    assert all(0.0 <= s <= 1.0 + 1e-4 for s in total)
 
 
 def test_null_text_gets_null_scores(ft_model: Path) -> None:
