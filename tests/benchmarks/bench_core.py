@@ -28,6 +28,15 @@ for b in pf.iter_batches(batch_size=100_000):
     w.write_batch(b)
 w.close()
 """
+#: ``curate`` as a command that also reports its own CPU seconds and its workers' (the worker
+#: processes are waited for, so their time is in RUSAGE_CHILDREN), on stderr.
+DRIVER = """
+import resource, sys
+from curate.cli import main
+main(sys.argv[1:])
+me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print("cpu", me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, file=sys.stderr)
+"""
 PEAK = (
     "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
     "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -59,12 +68,22 @@ def make_corpus(path: Path, docs: int) -> None:
     writer.close()
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd``, run under a fresh interpreter."""
+CPU: dict[str, tuple[float, float]] = {}
+
+
+def measure(cmd: list[str], name: str = "") -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``cmd``, run under a fresh interpreter.
+
+    For a ``curate`` command, its driver's and workers' CPU seconds go to ``CPU[name]``.
+    """
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(proc.stderr)
+    for line in proc.stderr.splitlines():
+        if line.startswith("cpu "):
+            driver, workers = (float(x) for x in line.split()[1:])
+            CPU[name] = (driver, workers)
     return time.perf_counter() - start, int(proc.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -80,8 +99,8 @@ def curate_cmd(corpus: Path, out: Path, workers: int, *, stages: bool = True) ->
     )
     return [
         sys.executable,
-        "-m",
-        "curate",
+        "-c",
+        DRIVER,
         "--quiet",
         "run",
         str(recipe),
@@ -103,8 +122,8 @@ def main() -> None:
         make_corpus(small, args.docs)
         bare_s, bare_mb = measure([sys.executable, "-c", BARE, str(small), str(tmp / "b.parquet")])
         engine_s, _ = measure(curate_cmd(small, tmp / "engine", args.workers, stages=False))
-        one_s, _ = measure(curate_cmd(small, tmp / "one-out", 1))
-        ours_s, small_mb = measure(curate_cmd(small, tmp / "small-out", args.workers))
+        one_s, _ = measure(curate_cmd(small, tmp / "one-out", 1), "one")
+        ours_s, small_mb = measure(curate_cmd(small, tmp / "small-out", args.workers), "ours")
         big_s, big_mb = float("nan"), float("nan")
         if args.memory_factor:
             make_corpus(big, args.docs * args.memory_factor)
@@ -120,6 +139,12 @@ def main() -> None:
                 "curate_normalize_filter_s": round(ours_s, 2),
                 "curate_normalize_filter_1_worker_s": round(one_s, 2),
                 "workers_vs_1_ratio": round(ours_s / one_s, 2),
+                "cpu_s_1_worker": round(sum(CPU["one"]), 2),
+                "cpu_s_workers": {
+                    "driver": round(CPU["ours"][0], 2),
+                    "workers": round(CPU["ours"][1], 2),
+                },
+                "driver_cpu_share": round(CPU["ours"][0] / sum(CPU["ours"]), 3),
                 "engine_overhead_ratio": round(engine_s / bare_s, 2),
                 "normalize_filter_ratio": round(ours_s / bare_s, 2),
                 "curate_docs_per_s": round(args.docs / ours_s),
