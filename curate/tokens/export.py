@@ -189,9 +189,11 @@ class _Spill:
 
     def add(self, ids: list[str], encoded: list[list[int]], eos: int) -> None:
         lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
-        flat = np.fromiter(
-            (t for e in encoded for t in (*e, eos)), dtype=np.uint32, count=int(lengths.sum())
-        )
+        joined: list[int] = []
+        for ids_of_doc in encoded:
+            joined.extend(ids_of_doc)
+            joined.append(eos)
+        flat = np.array(joined, dtype=np.uint32)
         bucket = np.fromiter(
             (xxhash.xxh64_intdigest(i.encode(), seed=self.seed) % self.buckets for i in ids),
             dtype=np.int64,
