@@ -364,3 +364,14 @@ def test_diff_names_removal_reasons_when_lineage_links_the_versions(tmp_path: Pa
     assert (docs["added"], docs["removed"], docs["kept"]) == (0, 3, 7)
     assert docs["removed_ids"] == ["doc-0-0000", "doc-0-0001", "doc-0-0007"]
     assert docs["removal_reasons"] == {"dedup.exact: duplicate": 1, "filter: toxicity": 2}
+
+
+def test_an_alias_works_as_recipe_input(backend: str, tmp_path: Path) -> None:
+    from curate.io.sources import resolve as resolve_sources
+
+    registry.publish(make_run(tmp_path / "a", n=10), "web")
+    Registry().tag("web@1.0.0", "stable")
+    resolved = resolve_sources("web@stable")
+    assert resolved.registry_refs == ("web@stable",)
+    rows = sum(pq.read_metadata(s.path).num_rows for s in resolved.sources)
+    assert rows == 10
