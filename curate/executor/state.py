@@ -131,6 +131,9 @@ class RunState:
         self.key = key
         self.created = created
         self.resumed = resumed
+        #: Records of the work files already hashed: a finished file never changes, and later
+        #: markers (a segment's, the final move's) name the files of earlier ones again.
+        self._files: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def open(cls, work: Path, key: dict[str, Any], *, resume: bool, force: bool) -> RunState:
@@ -216,7 +219,11 @@ class RunState:
         The size and digest of every work file the data names are recorded with it, so a
         resumed run notices a file deleted or changed since.
         """
-        files = {rel: file_record(self.work / rel) for rel in _work_files(self.work, data)}
+        files = {}
+        for rel in _work_files(self.work, data):
+            if rel not in self._files:
+                self._files[rel] = file_record(self.work / rel)
+            files[rel] = self._files[rel]
         write_json_atomic(self._marker(name), {"data": data, "files": files})
         crash_point(f"after-{name.split('-')[0]}")
 
