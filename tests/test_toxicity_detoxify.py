@@ -129,8 +129,10 @@ def test_stage_writes_every_declared_column(unbiased: tuple[Path, Path]) -> None
     stage = ScoreToxicity(model="detoxify-unbiased", checkpoint=str(ckpt), tokenizer=str(base))
     out = next(iter(stage([_batch([*TEXTS, None])])))
     declared = [f.name for f in stage.output_fields()]
-    assert len(declared) == 16 and declared[0] == "toxicity"
-    for name in declared:
+    assert len(declared) == 17 and declared[0] == "toxicity"
+    assert declared[-1] == "toxicity_supported"
+    assert out.column("toxicity_supported").null_count == len(TEXTS) + 1  # no lang column
+    for name in declared[:-1]:
         values = out.column(name).to_pylist()
         assert values[-1] is None
         assert all(0.0 <= v <= 1.0 for v in values[:-1])

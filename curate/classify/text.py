@@ -6,7 +6,7 @@ once less keeps scoring at the speed of a bare predict loop). Training and scori
 function, so a model sees at scoring time exactly the kind of line it was trained on.
 
 >>> import pyarrow as pa
->>> normalize(pa.array(["Two\n\nparagraphs  here", None])).to_pylist()
+>>> normalize(pa.array(["Two\\n\\nparagraphs  here", None])).to_pylist()
 ['Two  paragraphs  here', None]
 """
 
