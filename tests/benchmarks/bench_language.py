@@ -5,7 +5,14 @@
 Two corpora: the 19,000 UD PUD sentences (19 languages, short) and 2,000 web-like documents of
 the near-duplicate benchmark (~2,300 characters each). Each round times the bare loop and the
 stage back to back, on one core; the figures are the best of the rounds. Accuracy on PUD is
-computed for both (it must be identical: it is the same model). Prints one JSON line.
+computed for both (it must be identical: it is the same model). The stage reads whole documents
+here (``max_chars: null``), as the bare loop does.
+
+Then ``sampling``: for each ``max_chars`` / ``sample`` / ``recheck_below`` setting, how often the
+label differs from the whole-document label, the mean absolute ``lang_score`` difference, and
+CPU time against the whole-document stage, interleaved, on three corpora: 2,850 documents of 8
+to 20 UD PUD sentences of one language (~1,500 characters), 4,000 near-duplicate bench documents
+(~2,300 characters) and the web sample. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ import argparse
 import csv
 import json
 import os
+import random
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
@@ -41,6 +50,11 @@ def web(n: int) -> list[str]:
     return texts
 
 
+def sample() -> list[str]:
+    path = Path(__file__).resolve().parents[2] / "recipes" / "sample" / "web-sample.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def bare_loop(model: object, texts: list[str]) -> list[str]:
     """What a careful user writes: one newline-free line per call, k=1."""
     predict = model.predict  # type: ignore[attr-defined]
@@ -49,7 +63,7 @@ def bare_loop(model: object, texts: list[str]) -> list[str]:
 
 def race(texts: list[str], rounds: int) -> dict[str, float]:
     model = load_fasttext(MODEL)
-    stage = ScoreLanguage(model=str(MODEL))
+    stage = ScoreLanguage(model=str(MODEL), max_chars=None)
     batches = [
         pa.record_batch({"id": [str(i) for i in range(len(chunk))], "text": chunk})
         for chunk in (texts[i : i + 10_000] for i in range(0, len(texts), 10_000))
@@ -81,6 +95,61 @@ def race(texts: list[str], rounds: int) -> dict[str, float]:
     }
 
 
+def pud_documents(per_lang: int = 150) -> list[str]:
+    """Documents of 8 to 20 UD PUD sentences of one language each."""
+    texts, gold = pud()
+    by_lang: dict[str, list[str]] = {}
+    for text, lang in zip(texts, gold):
+        by_lang.setdefault(lang, []).append(text)
+    rng = random.Random(0)
+    return [
+        " ".join(rng.sample(sents, rng.randint(8, 20)))
+        for _, sents in sorted(by_lang.items())
+        for _ in range(per_lang)
+    ]
+
+
+SETTINGS: list[dict[str, Any]] = [
+    {"max_chars": n, "sample": how, "recheck_below": r}
+    for n, how, r in (
+        (300, "windows", 0.8),
+        (500, "prefix", 0.0),
+        (500, "prefix", 0.8),
+        (500, "windows", 0.0),
+        (500, "windows", 0.8),  # the default
+        (1000, "windows", 0.8),
+    )
+]
+
+
+def sampling(corpora: dict[str, list[str]], rounds: int) -> list[dict[str, Any]]:
+    rows = []
+    for name, texts in corpora.items():
+        batch = pa.record_batch({"id": [str(i) for i in range(len(texts))], "text": texts})
+        whole_stage = ScoreLanguage(model=str(MODEL), max_chars=None)
+        full = whole_stage.process(batch)
+        for setting in SETTINGS:
+            stage = ScoreLanguage(model=str(MODEL), **setting)
+            times: dict[str, list[float]] = {"whole": [], "sampled": []}
+            for i in range(rounds):
+                order = [("whole", whole_stage), ("sampled", stage)]
+                for key, st in order if i % 2 == 0 else order[::-1]:
+                    start = time.process_time()
+                    out = st.process(batch)
+                    times[key].append(time.process_time() - start)
+            langs = zip(out.column("lang").to_pylist(), full.column("lang").to_pylist())
+            scores = zip(
+                out.column("lang_score").to_pylist(), full.column("lang_score").to_pylist()
+            )
+            rows.append({
+                "corpus": name, **setting,
+                "disagreement": round(sum(a != b for a, b in langs) / len(texts), 4),
+                "mean_abs_score_diff": round(sum(abs(a - b) for a, b in scores) / len(texts), 4),
+                "speedup": round(min(times["whole"]) / min(times["sampled"]), 2),
+            })  # fmt: skip
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -88,7 +157,7 @@ def main() -> None:
     pa.set_cpu_count(1)
     texts, gold = pud()
     model = load_fasttext(MODEL)
-    stage = ScoreLanguage(model=str(MODEL))
+    stage = ScoreLanguage(model=str(MODEL), max_chars=None)
     batch = pa.record_batch({"id": [str(i) for i in range(len(texts))], "text": texts})
     ours = stage.process(batch).column("lang").to_pylist()
     bare = [label.removeprefix("__label__") for label in bare_loop(model, texts)]
@@ -98,6 +167,9 @@ def main() -> None:
         "pud_accuracy_stage": round(sum(a == g for a, g in zip(ours, gold)) / len(gold), 4),
         "pud_accuracy_bare": round(sum(a == g for a, g in zip(bare, gold)) / len(gold), 4),
         "pud_same_labels": ours == bare,
+        "sampling": sampling(
+            {"pud_docs": pud_documents(), "neardup": web(4000), "sample": sample()}, args.rounds
+        ),
     }
     print(json.dumps(result))
 
