@@ -26,6 +26,7 @@ from test_resume_kill import WORDS
 from curate import schema
 from curate.errors import DataError
 from curate.executor import engine, run_recipe
+from curate.executor.local import own_rows
 from curate.executor.read_tasks import plan_row_ranges
 from curate.executor.worker import ShardTask
 from curate.io.sources import Source
@@ -238,6 +239,19 @@ def test_a_shard_task_pickles_without_rows(tmp_path: Path) -> None:
     (task,) = plan_row_ranges([Source(str(path), "parquet", "big.parquet")], target=20_000)
     shard = ShardTask(0, 0, None, None, "out", "ledger", 10, 10, "zstd", read=task)
     assert len(pickle.dumps(shard)) < 2_000 < path.stat().st_size
+
+
+def test_streamed_shards_pickle_only_their_own_rows() -> None:
+    """A shard cut from a stream is a slice of the batches it came from: what a worker is sent
+    holds its own rows only."""
+    batch = pa.record_batch({"id": [str(i) for i in range(10_000)], "text": ["x" * 100] * 10_000})
+    shards = list(engine.rechunk([batch] * 3, 7_000))
+    assert len(pickle.dumps(shards[1])) > 2 * shards[1].nbytes  # a slice carries its parent
+    for shard in shards:
+        sent = own_rows(shard)
+        assert sent.equals(shard)
+        assert [b.num_rows for b in sent.to_batches()] == [b.num_rows for b in shard.to_batches()]
+        assert len(pickle.dumps(sent)) < 1.1 * shard.nbytes + 2_000
 
 
 def _children(pid: int) -> list[int]:

@@ -18,6 +18,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from curate.executor.driver_global import ShardConfig
 from curate.executor.engine import Engine, ExecResult, Progress
 from curate.executor.plan import Segment
@@ -26,6 +29,17 @@ from curate.executor.state import RunState
 from curate.executor.worker import ShardResult, ShardTask, init_worker, run_shard
 
 log = logging.getLogger(__name__)
+
+
+def own_rows(table: pa.Table) -> pa.Table:
+    """A copy of ``table`` that holds only its own rows, to be pickled.
+
+    A slice pickles with its parent's whole buffers (a shard cut from a stream of batches
+    would carry up to twice its size to the worker). The batches keep their boundaries, which
+    set the row groups the worker writes.
+    """
+    batches = [b.take(pa.array(np.arange(b.num_rows))) for b in table.to_batches()]
+    return pa.Table.from_batches(batches, schema=table.schema)
 
 
 class LocalBackend:
@@ -56,6 +70,8 @@ class LocalBackend:
             return
         pending: set[Future[ShardResult]] = set()
         for task in tasks:
+            if task.table is not None:
+                task.table = own_rows(task.table)
             pending.add(self.pool.submit(run_shard, task))
             # One shard queued beyond the busy workers keeps them fed; a shard that carries its
             # rows (not a read task) is in memory only while in flight.
