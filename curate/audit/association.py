@@ -18,7 +18,6 @@ Memory stays bounded: when the vocabulary grows past twice ``max_vocab`` words, 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -92,13 +91,17 @@ class WordTally:
         """Add a batch's tokens; ``pairs`` maps documents (rows) to the groups they mention."""
         words = tokens.words.to_pylist()
         ids = self._global_ids(words)
-        # Document x word presence: duplicates summed by the CSR build, then set to 1.
+        # Document x word presence: distinct (document, word) keys, sorted by document, are
+        # the CSR structure directly.
         n_docs, n_words = tokens.lengths.size, len(words)
+        # A sort and a mask: NumPy's hash-based unique is many times slower here.
+        keys = np.sort(tokens.doc * max(n_words, 1) + tokens.word_ids)
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+        indptr = np.searchsorted(keys // max(n_words, 1), np.arange(n_docs + 1))
         present = sparse.csr_matrix(
-            (np.ones(tokens.doc.size, np.int64), (tokens.doc, tokens.word_ids)),
+            (np.ones(keys.size, np.int64), keys % max(n_words, 1), indptr),
             shape=(n_docs, n_words),
         )
-        present.data[:] = 1
         self.total_tokens += int(present.nnz)
         self._background[ids] += np.bincount(present.indices, minlength=n_words)
         if pairs.height:
@@ -243,19 +246,26 @@ def _compare(
     }
 
 
-_POSSESSIVE = re.compile(r"(?:['’]s|s['’]|['’])$")
+#: A possessive ending: 's, or the apostrophe after a plural s.
+_POSSESSIVE = r"(?:['’]s|['’])$"
 
 
-def _base(word: str) -> str:
-    """A word without its possessive or plural ending: wife's -> wife, wives' -> wives."""
-    stripped = _POSSESSIVE.sub(lambda m: "s" if m.group(0).startswith("s") else "", word)
-    return stripped
+def _bases(words: list[str]) -> dict[str, list[int]]:
+    """Word ids by their form without a possessive ending (wife's -> wife, wives' -> wives);
+    only words that have such an ending are listed."""
+    series = pl.Series(words, dtype=pl.String)
+    stripped = series.str.replace(_POSSESSIVE, "")
+    changed = np.flatnonzero((stripped != series).to_numpy())
+    out: dict[str, list[int]] = {}
+    for i, base in zip(changed.tolist(), stripped.gather(changed).to_list()):
+        out.setdefault(base, []).append(i)
+    return out
 
 
 def _excluded(
     index: dict[str, int], bases: dict[str, list[int]], size: int, terms: AbstractSet[str]
 ) -> NDArray[np.bool_]:
-    """Words that are one of ``terms``, or one of them with a possessive or plural ending."""
+    """Words that are one of ``terms``, or one of them (or its plural) with a possessive."""
     mask = np.zeros(size, dtype=bool)
     hit = [index[t] for t in terms if t in index]
     for term in terms:
@@ -275,9 +285,7 @@ def association_section(
     """Associated words per eligible group, and per pair of eligible groups in one axis."""
     words, matrix = tally.matrix(eligible)
     index = {w: i for i, w in enumerate(words)}
-    bases: dict[str, list[int]] = {}
-    for i, w in enumerate(words):
-        bases.setdefault(_base(w), []).append(i)
+    bases = _bases(words)
     total = float(tally.total_tokens)
     background = matrix[0]
     prior = PRIOR_TOKENS * background / background.sum() if background.sum() else background

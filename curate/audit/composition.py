@@ -28,7 +28,8 @@ METHOD = (
     f"than {MAX_EXACT_LENGTH:,} words are counted as that length). Language shares come from the "
     "`lang` column (`und` when missing); entropy is in bits and the effective number of "
     "languages is 2^entropy. Duplicates come from the `dup_count` (exact) and `dup_cluster_size` "
-    "(near-duplicate) columns when present; clusters are estimated as the sum of "
+    "(near-duplicate) columns when present (exact copies removed come from the run report "
+    "when there is one, as in the dataset card); clusters are estimated as the sum of "
     "1/cluster_size, exact when every member is kept."
 )
 
@@ -110,3 +111,23 @@ def composition_section(tally: ColumnTally, lengths: LengthTally | None) -> dict
             else None,
         }
     return out
+
+
+def exact_copies_from_run(comp: dict[str, Any], run_report: dict[str, Any] | None) -> None:
+    """Take the exact copies removed from the run report's ``dedup.exact`` stages, the source
+    the dataset card uses too. ``dup_count`` on kept rows undercounts them: a document whose
+    copies were dropped and that a later stage removed takes its ``dup_count`` to the ledger."""
+    stages = [
+        s
+        for s in (run_report or {}).get("stages") or []
+        if isinstance(s, dict) and s.get("use") == "dedup.exact" and "removed" in s
+    ]
+    if not stages:
+        return
+    dup = comp.setdefault("duplicates", {"exact": None, "near": None})
+    exact = dup.get("exact") or {}
+    if exact:
+        exact["copies_of_kept_documents"] = exact.pop("copies_removed")
+    exact["copies_removed"] = sum(int(s["removed"]) for s in stages)
+    exact["source"] = "the run report (curate/run.json)"
+    dup["exact"] = exact

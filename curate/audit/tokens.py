@@ -80,8 +80,13 @@ def tokenize(text: pa.Array | pa.ChunkedArray) -> Tokens:
     # @handles and URLs are not words; HTML entities (&amp; &gt;) would leave "amp", "gt".
     lowered = pl.Series(raw).str.to_lowercase()
     noise = lowered.str.starts_with("@") | lowered.str.contains(_URL)
+    entity = lowered.str.contains("&", literal=True)
     cleaned = pl.select(
-        pl.when(noise).then(pl.lit("")).otherwise(lowered.str.replace_all(_ENTITY, " "))
+        pl.when(noise)
+        .then(pl.lit(""))
+        .when(entity)
+        .then(lowered.str.replace_all(_ENTITY, " "))
+        .otherwise(lowered)
     ).to_series()
     found = (
         pl.DataFrame({"w": cleaned.str.extract_all(_WORD)})

@@ -235,11 +235,11 @@ class IdentityMatcher:
         document matched: ``list<struct<group, term, kind>>`` (``TERM_TYPE``), sorted by group,
         then term; ``kind`` is one of ``KINDS``."""
         n = len(texts)
-        doc, count, row, label, term = self._matches(texts, languages)
+        doc, count, entry_row, label, term = self._matches(texts, languages)
         n_labels = max(len(self.labels), 1)
         n_terms = max(len(self.terms), 1)
         # A text listed under one label in several languages still counts once.
-        row_label = _sorted_unique(row * n_labels + label)[0]
+        row_label = _sorted_unique(entry_row * n_labels + label)[0]
         row, lab = row_label // n_labels, row_label % n_labels
         doc_label = doc[row] * n_labels + lab
         order = np.argsort(doc_label, kind="stable")
@@ -257,7 +257,7 @@ class IdentityMatcher:
             return labels_out, counts_out, None
         # Term ids follow lexicon order; sort each document's entries by (group, term).
         rank = np.argsort(np.argsort(np.array([(g + "\0" + t) for g, t, _ in self.terms] or [""])))
-        entry_doc = doc[row]
+        entry_doc = doc[entry_row]
         doc_term = _sorted_unique(entry_doc * n_terms + rank[term] if len(term) else term)[0]
         by_rank = np.argsort(rank)
         chosen = by_rank[doc_term % n_terms] if len(doc_term) else doc_term
