@@ -229,3 +229,17 @@ def test_hf_damaged_weights_name_the_model(tmp_path: Path) -> None:
     (folder / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(MissingDependencyError, match="cannot load"):
         next(iter(ScoreClassifier(model=f"hf:{folder}", device="cpu")([_batch(["good"])])))
+
+
+def test_check_prints_what_the_classifier_writes(tmp_path: Path, ft_model: Path) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"name: cls\ninput: {{path: {tmp_path / 'in.jsonl'}}}\nstages:\n"
+        f"  - use: score.classifier\n    with: {{model: {ft_model}, prefix: q, label: hq, "
+        f"labels: [cc]}}\noutput: {{path: {tmp_path / 'out'}}}\n"
+    )
+    result = CliRunner().invoke(cli, ["check", str(recipe)])
+    assert result.exit_code == 0, result.output
+    assert "q_score: probability of hq" in result.output
+    assert "q_cc: probability of cc" in result.output
+    assert "model labels: " in result.output and "other" in result.output

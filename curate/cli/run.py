@@ -196,3 +196,7 @@ def check(recipe: Path, as_json: bool) -> None:
         if curve:
             points = ", ".join(f"J={k}: {v:.3f}" for k, v in curve.items())
             click.echo(f"    candidate probability: {points}")
+        for column, meaning in st.get("outputs", {}).items():
+            click.echo(f"    {column}: {meaning}")
+        if st.get("model_labels"):
+            click.echo(f"    model labels: {', '.join(st['model_labels'])}")
