@@ -139,3 +139,16 @@ def test_good_model_loads_once(lid_model: Path) -> None:
     assert models.load_fasttext(lid_model) is first
     _, label = first.predict("the cat sat on the mat\n", 1, 0.0, "strict")[0]
     assert label == "__label__en"
+
+
+def test_score_language_refuses_a_damaged_model_file(tmp_path: Path, lid_model: Path) -> None:
+    import pyarrow as pa
+
+    from curate.stages.score_language import ScoreLanguage
+
+    bad = tmp_path / "lid.176.ftz"
+    bad.write_bytes(CORRUPTIONS["header flipped"](lid_model.read_bytes()))
+    batch = pa.record_batch({"id": ["1"], "text": ["hello world"]})
+    with pytest.raises(DataError, match="not a fastText model file") as err:
+        next(iter(ScoreLanguage(model=str(bad))([batch])))
+    assert str(bad) in err.value.message

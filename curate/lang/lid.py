@@ -19,7 +19,6 @@ b'aaaa bbbb cccc dddd eeee\\n'
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,31 +27,19 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.errors import MissingDependencyError
-
-log = logging.getLogger(__name__)
+from curate import models
 
 Sample = Literal["windows", "prefix"]
 WINDOWS = 3
 
-#: Loaded models by resolved path: one per worker process, shared by every stage instance.
-_LOADED: dict[str, Any] = {}
-
 
 def load_fasttext(path: Path) -> Any:
-    """The compiled fastText model at ``path``, loaded once per process."""
-    key = str(path)
-    if key not in _LOADED:
-        try:
-            from fasttext.FastText import _FastText
-        except ImportError as exc:
-            raise MissingDependencyError(
-                "score.language needs fastText, which is not installed",
-                hint="pip install fasttext-wheel (only one fastText binding may be installed)",
-            ) from exc
-        log.info("loading fastText model %s", path)
-        _LOADED[key] = _FastText(model_path=key).f
-    return _LOADED[key]
+    """The compiled fastText model at ``path``, loaded once per process.
+
+    :func:`curate.models.load_fasttext` does the loading, so a damaged or truncated file is an
+    error naming it instead of a crash or a traceback.
+    """
+    return models.load_fasttext(path)
 
 
 def _windows(text: str, max_chars: int) -> str:
