@@ -145,6 +145,8 @@ def test_models_list_shows_classifiers_with_licence() -> None:
     assert by_name["dclm-fasttext"]["kind"] == "fasttext-classifier"
     assert by_name["fineweb-edu-classifier"]["license"] == "Apache-2.0"
     assert by_name["dclm-fasttext"]["sha256"] == ""
+    assert by_name["fineweb-edu-classifier"]["status"] == "hub"
+    assert by_name["fineweb-edu-classifier"]["path"].startswith("hf:HuggingFaceFW/")
 
 
 def test_run_report_records_the_model_sha256(tmp_path: Path, ft_model: Path) -> None:

@@ -16,13 +16,19 @@ def asset_status(name: str) -> dict[str, Any]:
     """Where asset ``name`` is on this machine, with its checksum and license, as data."""
     asset = assets.get_asset(name)
     loc = assets.locate(name)
+    if asset.kind == "hf-classifier":
+        # A Hub model: transformers reads it from the Hugging Face cache, not curate's.
+        status, path = "hub", f"hf:{asset.filename} (Hugging Face cache)"
+    else:
+        status = loc.origin if loc.path is not None or loc.origin == "corrupt" else "missing"
+        path = str(loc.path if loc.path is not None else loc.expected)
     return {
         "name": asset.name,
         "file": asset.filename,
-        "status": loc.origin if loc.path is not None or loc.origin == "corrupt" else "missing",
+        "status": status,
         "problem": loc.problem,
         "kind": asset.kind,
-        "path": str(loc.path if loc.path is not None else loc.expected),
+        "path": path,
         "env": asset.env_var,
         "sha256": asset.sha256,
         "size": asset.size,
