@@ -109,7 +109,8 @@ def _csv_bytes(rows: list[tuple[str, object]]) -> bytes:
     for kind, value in rows:
         if kind == "ok":
             line = io.StringIO()
-            csv.writer(line, lineterminator="\n").writerow([value, 1])
+            # Quoted: a bare carriage return is a line break to CSV readers.
+            csv.writer(line, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).writerow([value, 1])
             out.write(line.getvalue().encode("utf-8", "surrogatepass"))
         elif kind == "bytes":
             assert isinstance(value, bytes)

@@ -32,16 +32,19 @@ _CONVERT_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError)
 def _lines(source: Source) -> Iterator[bytes]:
     """Chunks of whole lines, each ending with a newline."""
     with byte_stream(source.path) as stream:
-        rest = b""
+        # A line longer than a block is gathered in pieces, not by growing one bytes object.
+        pending: list[bytes] = []
         while True:
             block = stream.read(CHUNK_BYTES)
             if not block:
                 break
-            block = rest + block
             cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            if cut:
-                yield block[:cut]
+            if not cut:
+                pending.append(block)
+                continue
+            yield b"".join([*pending, block[:cut]])
+            pending = [block[cut:]]
+        rest = b"".join(pending)
         if rest:
             yield rest + b"\n"
 
@@ -102,7 +105,7 @@ class JsonlReader:
             return None, f"nested more than {guards.MAX_DEPTH} deep"
         if not isinstance(value, dict):
             return None, "not a JSON object"
-        if b"\\u" in raw.lower() and guards.has_lone_surrogate(value):
+        if b"\\u" in raw and guards.has_lone_surrogate(value):
             return None, "a string holds a lone surrogate (e.g. \\ud800), which is not Unicode"
         if self.text_column not in value:
             return value, f"{self.text_column!r} is missing"

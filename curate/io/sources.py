@@ -232,7 +232,10 @@ def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None
     for item in specs:
         text = str(item)
         if text.startswith("hf://datasets/"):
-            sources.append(Source(text, "hf", text.removeprefix("hf://datasets/")))
+            name = text.removeprefix("hf://datasets/")
+            if split is not None and ":" not in name:
+                name = f"{name}:{split}"
+            sources.append(Source(text, "hf", name))
             continue
         text = text.removeprefix("file://")
         if is_url(text):
