@@ -365,3 +365,28 @@ def test_symlink_to_a_file_in_the_folder_is_read_once(
     (folder / "b.jsonl").symlink_to(folder / "a.jsonl")
     kept, ledger = run_ok(tmp_path, folder, capsys)
     assert sorted(kept) == [f"a.jsonl:{i}" for i in range(5)] and ledger.is_empty()
+
+
+def test_closing_brackets_in_strings_cannot_hide_deep_nesting() -> None:
+    from curate.io import guards
+
+    hidden = b'{"a": "' + b"]" * 100 + b'", "x": ' + b"[" * 50 + b"]" * 50 + b"}\n"
+    assert guards.too_deep(hidden)
+    assert guards.line_depths(hidden) == [51]
+    escaped = b'{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "x": [1]}\n'
+    assert not guards.too_deep(escaped)
+
+
+def test_a_line_longer_than_a_read_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from curate.io.jsonl import CHUNK_BYTES
+
+    data = tmp_path / "in.jsonl"
+    long = "w" * (CHUNK_BYTES + 17)
+    data.write_text(jsonl([{"text": "a"}, {"text": long}, {"text": "b"}]))
+    kept, ledger = run_ok(tmp_path, data, capsys)
+    assert kept == ["in.jsonl:0", "in.jsonl:1", "in.jsonl:2"] and ledger.is_empty()
+    kept, ledger = run_ok(tmp_path, data, capsys, max_chars=CHUNK_BYTES)
+    assert kept == ["in.jsonl:0", "in.jsonl:2"]
+    assert ledger["text"].to_list() == [long]
