@@ -28,12 +28,10 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from curate.errors import MissingDependencyError
-from curate.models import fetch
-from curate.models.assets import ASSETS, ModelAsset, WheelSource
-from curate.models.fetch import PUBLIC_INDEX, ProgressCallback, package_indexes
+from curate.models.assets import ASSETS, ModelAsset, ProgressCallback, WheelSource
 from curate.models.verify import cached_sha256, load_fasttext, sha256_file, stamp_path
 
 log = logging.getLogger(__name__)
@@ -140,6 +138,8 @@ def resolve(
 
 def pull(name: str, *, progress: ProgressCallback | None = None, force: bool = False) -> Path:
     """Fetch asset ``name`` into the cache, verifying its sha256, and return its path."""
+    from curate.models import fetch  # network modules only when something may be downloaded
+
     asset = get_asset(name)
     target = cache_path(asset)
     problem = cache_problem(asset, target) if target.is_file() else "missing"
@@ -184,6 +184,16 @@ def _missing(asset: ModelAsset, failures: list[str]) -> MissingDependencyError:
             f"it is at {' or '.join(sources) or 'no known source'}"
         ),
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``PUBLIC_INDEX`` and ``package_indexes`` live in :mod:`curate.models.fetch`, imported on use
+    so that resolving a cached model never loads ssl and urllib."""
+    if name in ("PUBLIC_INDEX", "package_indexes"):
+        from curate.models import fetch
+
+        return getattr(fetch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -11,8 +11,12 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+#: ``progress(done_bytes, total_bytes_or_None, what)``, called while a file downloads.
+ProgressCallback = Callable[[int, "int | None", str], None]
 
 Kind = Literal["fasttext-lid", "fasttext-classifier", "detoxify", "hf-classifier"]
 

