@@ -257,3 +257,21 @@ def test_accounting_fails_exactly_when_an_id_repeats(
     repeated = {i for i in ids if ids.count(i) > 1}
     first = next(i for i in ids if i in repeated)
     assert f"but {len(repeated)} ids appear more than once (first: {first!r})" in err.value.message
+
+
+def test_disk_full_is_exit_2_with_two_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe_path, _, out = _setup(tmp_path)
+
+    def full(self: pq.ParquetWriter, batch: pa.RecordBatch, *a: object, **kw: object) -> None:
+        raise OSError("IOError: Disk quota exceeded")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_batch", full)
+    code, _, err = invoke(["run", str(recipe_path), "--quiet"], capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: disk quota exceeded on the device holding {out / '.curate-work' / 'seg0'}",
+        f"  hint: free some space; nothing was finished, so {out / '.curate-work'} was removed",
+    ]
+    assert not out.exists()

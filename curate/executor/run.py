@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import shutil
 import time
@@ -234,9 +235,12 @@ def _failed(exc: BaseException, state: RunState, out: Path, existed: bool) -> Ba
     if disk_full(exc):
         filename = getattr(exc, "filename", None)
         folder = Path(filename).parent if filename else state.work
-        return DataError(
-            f"no space left on the device holding {folder}", hint=f"free some space; {note}"
+        what = (
+            "disk quota exceeded"
+            if getattr(exc, "errno", None) == errno.EDQUOT
+            else "no space left"
         )
+        return DataError(f"{what} on the device holding {folder}", hint=f"free some space; {note}")
     if isinstance(exc, CurateError):
         exc.hint = f"{exc.hint}; {note}" if exc.hint else note
         return exc

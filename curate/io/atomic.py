@@ -57,7 +57,8 @@ def as_disk_full(exc: OSError, path: Path) -> OSError:
     """``exc`` as an ``OSError`` with the errno and the path written, when it means disk full."""
     if not disk_full(exc) or (exc.errno in FULL_ERRNOS and exc.filename):
         return exc
-    code = exc.errno if exc.errno in FULL_ERRNOS else errno.ENOSPC
+    quota = exc.errno == errno.EDQUOT or _FULL_WORDS[1] in str(exc)
+    code = errno.EDQUOT if quota else errno.ENOSPC
     return OSError(code, os.strerror(code), str(path))
 
 
