@@ -100,3 +100,11 @@ def test_resolved_recipe_has_every_default() -> None:
     }
     assert resolved["input"]["on_error"] == "error"
     assert resolved["output"]["shard_rows"] == 100_000
+
+
+def test_input_limits_and_split_are_validated() -> None:
+    err = _error(_recipe(input={"path": "x", "max_chars": 0}))
+    assert err.message.startswith("r.yaml: input.max_chars: Input should be greater than 0")
+    recipe = parse_recipe(_recipe(input={"path": "x", "max_chars": None, "split": "test"}))
+    assert (recipe.input.max_chars, recipe.input.split) == (None, "test")
+    assert parse_recipe(_recipe()).input.max_chars == 10_000_000

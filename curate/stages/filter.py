@@ -92,7 +92,8 @@ class Filter(MapStage):
             first = str(exc).splitlines()[0]
             raise RecipeError(
                 f"where: {_short(self.where)!r} is invalid for these columns: {first}",
-                hint="compare columns with values of their type; `curate check` lists them",
+                hint="check the expression against the input's columns and their types "
+                "(`curate check` lists them); compare a column with values of its type",
             ) from None
         if dtype != pl.Boolean:
             raise RecipeError(
