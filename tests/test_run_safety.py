@@ -214,7 +214,8 @@ def test_limit_run_is_marked_partial(tmp_path: Path) -> None:
 
 
 def test_outputs_are_created_with_the_process_umask(tmp_path: Path) -> None:
-    """Not 0600 as tempfile.mkstemp makes them: run.json, data shards and ledger files."""
+    """Not 0600 as tempfile.mkstemp makes them: every file of the output folder (run.json,
+    data shards, ledger files, the card and croissant.json)."""
     corpus = _jsonl(tmp_path / "in.jsonl")
     out = tmp_path / "out"
     old = os.umask(0o022)
@@ -222,14 +223,12 @@ def test_outputs_are_created_with_the_process_umask(tmp_path: Path) -> None:
         run_recipe(parse_recipe_file(_recipe(tmp_path, corpus, out)))  # type: ignore[arg-type]
     finally:
         os.umask(old)
-    files = [
-        out / "curate" / "run.json",
-        *(out / "data").glob("*.parquet"),
-        *(out / "curate" / "removed").glob("*.parquet"),
-    ]
-    assert len(files) == 5
+    files = [p for p in out.rglob("*") if p.is_file()]
+    names = {p.relative_to(out).as_posix() for p in files}
+    assert {"curate/run.json", "README.md", "croissant.json"} <= names
+    assert len([n for n in names if n.startswith(("data/", "curate/removed/"))]) == 4
     assert {p.relative_to(out).as_posix(): oct(p.stat().st_mode & 0o777) for p in files} == {
-        p.relative_to(out).as_posix(): "0o644" for p in files
+        n: "0o644" for n in names
     }
 
 
