@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "curate.cli.publish:publish",
         "Publish DATASET as an immutable version of NAME and print NAME@X.Y.Z.",
     ),
-    "registry": ("curate.cli.registry:registry", "Query the dataset registry."),
+    "registry": ("curate.cli.registry:registry", "Query and manage the dataset registry."),
     "audit": (
         "curate.cli.audit:audit",
         "Bias audit of DATASET: composition, representation, association, harm, filter impact.",

@@ -27,8 +27,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate import models
-
 Sample = Literal["windows", "prefix"]
 WINDOWS = 3
 
@@ -37,9 +35,12 @@ def load_fasttext(path: Path) -> Any:
     """The compiled fastText model at ``path``, loaded once per process.
 
     :func:`curate.models.load_fasttext` does the loading, so a damaged or truncated file is an
-    error naming it instead of a crash or a traceback.
+    error naming it instead of a crash or a traceback. Imported here: the model downloader's
+    modules (ssl, urllib) are not needed to list stages or check a recipe.
     """
-    return models.load_fasttext(path)
+    from curate import models
+
+    return models.load_fasttext(Path(path))
 
 
 def _windows(text: str, max_chars: int) -> str:
