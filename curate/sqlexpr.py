@@ -132,7 +132,17 @@ class Where:
 
     def compile(self, types: Mapping[str, pl.DataType]) -> pl.Expr:
         """The Polars expression, for columns of these types (they decide e.g. ``length``)."""
-        return _Compiler(types).run(self.tree)
+        return _compile(self.tree, types)
+
+
+def _compile(tree: exp.Expr, types: Mapping[str, pl.DataType] | None) -> pl.Expr:
+    try:
+        return _Compiler(types).run(tree)
+    except WhereError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A literal out of range (a huge integer where a count is expected, say).
+        raise WhereError(f"cannot compile it ({type(exc).__name__}: {exc})") from None
 
 
 def parse_where(text: str) -> Where:
@@ -163,7 +173,7 @@ def parse_where(text: str) -> Where:
     tree: exp.Expr = found[0]
     where = Where(text, tree)
     # Refuse unknown nodes now, before any column type is known.
-    _Compiler(None).run(tree)
+    _compile(tree, None)
     return where
 
 
@@ -223,7 +233,10 @@ class _Compiler:
         if isinstance(node, exp.Column):
             if args != {"this"} or not isinstance(node.this, exp.Identifier):
                 raise WhereError(f"{_short(node.sql())}: name a column of the batch, no table")
-            return pl.col(node.name)
+            name = node.name
+            if name == "*" or (name.startswith("^") and name.endswith("$")):
+                raise WhereError(f"{name!r}: name one column (Polars reads this as a pattern)")
+            return pl.col(name)
         if isinstance(node, exp.Literal):
             if node.is_string:
                 return pl.lit(node.this, pl.String)

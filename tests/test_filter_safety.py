@@ -108,6 +108,8 @@ def test_a_constant_false_removes_every_row() -> None:
         ("x > 1; DROP TABLE t", "several statements"),
         ("lang ==", "cannot parse it as SQL"),
         ("", "empty"),
+        ("round(lang_score, 99999999999999999999) > 1", "cannot compile it (OverflowError"),
+        ('"^.*$" = 1', "name one column"),
     ],
 )
 def test_refused_at_validation(where: str, says: str) -> None:
