@@ -279,3 +279,75 @@ def test_runtime_failure_is_a_data_error() -> None:
     with pytest.raises(DataError) as err:
         list(stage([batch]))
     assert "id 'b'" in err.value.message
+
+
+TOKENS = st.sampled_from(
+    [
+        "text",
+        "lang",
+        "lang_score",
+        "identities",
+        "'a'",
+        "1",
+        "0",
+        "-1",
+        "1.5",
+        "NULL",
+        "true",
+        "(",
+        ")",
+        ",",
+        "=",
+        "<",
+        ">=",
+        "<>",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "BETWEEN",
+        "LIKE",
+        "IS",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "||",
+        "CAST",
+        "AS",
+        "INT",
+        "TRY_CAST",
+        "length",
+        "lower",
+        "array_contains",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "END",
+        "SELECT",
+        "FROM",
+        "read_csv",
+        "coalesce",
+        "substr",
+        "round",
+        "greatest",
+        "'%'",
+        "::",
+        "[",
+        "]",
+    ]
+)
+
+
+@given(st.lists(TOKENS, min_size=1, max_size=12))
+def test_any_token_soup_is_refused_cleanly_or_runs(tokens: list[str]) -> None:
+    """Validation, planning and running raise only curate's errors (or pydantic's)."""
+    try:
+        stage = Filter(where=" ".join(tokens))
+        stage.plan(COLUMNS)
+        out = next(iter(stage([BATCH])))
+    except (RecipeError, DataError, ValueError):
+        return
+    assert out.num_rows == BATCH.num_rows
