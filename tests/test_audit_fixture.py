@@ -218,3 +218,27 @@ def test_cli_label_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "o" / "audit.json").read_text())
     assert data["sections"]["labels"]["labelled"] == 490
+
+
+def test_a_run_without_identity_terms_is_matched_again(tmp_path: Path) -> None:
+    # The run wrote `identities` only (slurs folded in); its run report names score.identity,
+    # so the audit, reading the text anyway, matches again with `terms: true`.
+    root = tmp_path / "run"
+    (root / "data").mkdir(parents=True)
+    (root / "curate").mkdir()
+    rows = [
+        {"id": str(i), "text": t, "lang": "en", "identities": g, "toxicity": 0.9}
+        for i, (t, g) in enumerate(
+            [("the faggot left", ["sexual_orientation/gay"])] * 30
+            + [("my gay neighbour", ["sexual_orientation/gay"])] * 30
+            + [("a quiet day", [])] * 40
+        )
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), root / "data" / "train-00000-of-00001.parquet")
+    run = {"stages": [{"use": "score.identity", "label": "score.identity", "params": {}}]}
+    (root / "curate" / "run.json").write_text(json.dumps(run))
+    report = audit_dataset(root, out_dir=tmp_path / "o", sections=["composition", "representation"])
+    assert "terms: true" in report["sources"]["identities"]
+    assert report["groups"]["sexual_orientation/gay"]["documents"] == 30
+    assert report["sections"]["slurs"]["prevalence"]["sexual_orientation/gay"]["documents"] == 30
+    assert report["provenance"]["kinds_known"] is True

@@ -95,6 +95,7 @@ class ColumnPlan:
         want_toxicity: bool = True,
         include_slurs: bool = False,
         labels: tuple[str, dict[str, str], list[str]] | None = None,
+        recompute_kinds: bool = False,
     ) -> None:
         self.names = list(names)
         self.sources: dict[str, str] = {}
@@ -115,7 +116,7 @@ class ColumnPlan:
         self.kinds_known = True
         if DETAIL in self.names and not lexicons:
             self.sources[IDENTITIES] = "the dataset's `identity_terms` column"
-        elif IDENTITIES in self.names and not lexicons:
+        elif IDENTITIES in self.names and not lexicons and not recompute_kinds:
             self.kinds_known = False
             self.sources[IDENTITIES] = (
                 "the dataset's `identities` column (without `identity_terms`, so slurs cannot "
@@ -124,6 +125,11 @@ class ColumnPlan:
         else:
             self.stages[IDENTITIES] = make_stage("score.identity", params, workdir)
             self.sources[IDENTITIES] = "the `score.identity` stage, run by the audit"
+            if IDENTITIES in self.names and not lexicons:
+                self.sources[IDENTITIES] += (
+                    " with the run's parameters and `terms: true` (the dataset's `identities` "
+                    "do not tell slurs from other mentions)"
+                )
         self.toxicity_column = toxicity_column
         if toxicity_column is not None:
             if toxicity_column not in self.names:

@@ -128,6 +128,8 @@ def build_report(
         want_toxicity="harm" in wanted,
         include_slurs=options.slurs == "include",
         labels=spec,
+        # The run's lexicon is known and the text is read anyway: match again to learn kinds.
+        recompute_kinds=run_params is not None and bool(wanted & TEXT_SECTIONS),
     )
     text = bool(wanted & TEXT_SECTIONS)
     result = scan(
