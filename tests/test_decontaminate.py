@@ -192,6 +192,9 @@ def test_run_removes_to_ledger_with_detail(tmp_path: Path) -> None:
     )
     kept = pq.read_table(next((tmp_path / "out" / "data").glob("*.parquet")))
     assert kept.column("contamination_matches").to_pylist() == [0]
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "### Decontamination" in card
+    assert "| eval.jsonl | 1 |" in card
 
 
 @given(st.lists(st.text(max_size=40), max_size=8))
