@@ -125,6 +125,15 @@ def test_entities_are_unescaped_only_when_asked() -> None:
     assert fixed == ["Tom & Jerry é"]
 
 
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.string_view()])
+def test_every_arrow_string_type(kind: pa.DataType) -> None:
+    texts = pa.array(["caf\u00c3\u00a9  au lait", None, "e\u0301", "plain"], kind)
+    batch = pa.record_batch({"id": ["a", "b", "c", "d"], "text": texts})
+    out = Normalize().process(batch).column("text")
+    assert out.to_pylist() == ["café au lait", None, "é", "plain"]
+    assert out.type == (pa.large_string() if kind == pa.string_view() else kind)
+
+
 def test_ascii_line_breaks_are_ftfys() -> None:
     batch = pa.record_batch({"id": ["a"], "text": ["one\rtwo\r\nthree\x07"]})
     out = Normalize().process(batch).column("text").to_pylist()

@@ -155,6 +155,8 @@ class Normalize(MapStage):
 
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         text = batch.column(schema.TEXT)
+        if pa.types.is_string_view(text.type):  # no RE2 kernels for views
+            text = text.cast(pa.large_string())
         if self.fix_mojibake or self.form != "none" or self.unescape_html:
             import ftfy
 
@@ -164,9 +166,7 @@ class Normalize(MapStage):
                 fixed = [ftfy.fix_text(v, config) for v in text.take(pa.array(rows)).to_pylist()]
                 mask = np.zeros(len(text), dtype=bool)
                 mask[rows] = True
-                text = pc.replace_with_mask(
-                    text.cast(pa.string()), pa.array(mask), pa.array(fixed, pa.string())
-                )
+                text = pc.replace_with_mask(text, pa.array(mask), pa.array(fixed, text.type))
         if self.whitespace:
             # RE2's \s is ASCII-only; \p{Zs} adds no-break and other Unicode spaces.
             text = pc.replace_substring_regex(text, r"[\t\x0B\f\r\p{Zs}]+", " ")
