@@ -196,3 +196,7 @@ def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_p
     expected = source_tokens(corpus)
     assert counts == {i: len(t) - 1 for i, t in expected.items() if i in counts}
     assert len(counts) == table.num_rows
+    card = (tmp_path / "out" / "README.md").read_text()
+    total = sum(len(t) - 1 for t in expected.values())
+    assert f"{total:,} tokens of `{tok}` in all" in card
+    assert f"| train | {total:,} |" in card

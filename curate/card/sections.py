@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from curate.card import decontamination, prompts
+from curate.card import decontamination, prompts, tokens
 from curate.card.columns import meaning, writers
 from curate.card.facts import DatasetFacts
 from curate.card.markdown import cell, code, code_span, human_bytes, percent, table, text
@@ -219,6 +219,7 @@ def creation(facts: DatasetFacts, options: CardOptions) -> str:
         "#### Processing",
         _processing(facts),
         decontamination.section(facts),
+        tokens.section(facts),
         _software(facts),
         _recipe(facts),
         "### Personal and Sensitive Information",
