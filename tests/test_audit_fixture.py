@@ -242,3 +242,26 @@ def test_a_run_without_identity_terms_is_matched_again(tmp_path: Path) -> None:
     assert report["groups"]["sexual_orientation/gay"]["documents"] == 30
     assert report["sections"]["slurs"]["prevalence"]["sexual_orientation/gay"]["documents"] == 30
     assert report["provenance"]["kinds_known"] is True
+
+
+def test_an_empty_association_section_says_why(tmp_path: Path) -> None:
+    rows = [{"id": str(i), "text": "a woman reads", "lang": "en"} for i in range(5)]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    audit_dataset(tmp_path / "d.parquet", out_dir=tmp_path / "o", sections=["association"])
+    md = (tmp_path / "o" / "audit.md").read_text()
+    assert "No group is mentioned in enough documents for word statistics" in md
+
+
+def test_empty_dataset_and_unscored_toxicity_do_not_crash(tmp_path: Path) -> None:
+    # Issue 15: `KeyError: 'groups'` in the harm findings when no document had a score.
+    rows = [{"id": str(i), "text": "a woman reads", "toxicity": None} for i in range(40)]
+    table = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema([("id", pa.string()), ("text", pa.string()), ("toxicity", pa.float64())]),
+    )
+    pq.write_table(table, tmp_path / "null.parquet")
+    report = audit_dataset(tmp_path / "null.parquet", out_dir=tmp_path / "a", lexicons=["en"])
+    assert report["sections"]["harm"]["available"] is False
+    pq.write_table(table.slice(0, 0), tmp_path / "empty.parquet")
+    report = audit_dataset(tmp_path / "empty.parquet", out_dir=tmp_path / "b", lexicons=["en"])
+    assert report["documents"] == 0 and (tmp_path / "b" / "audit.md").is_file()

@@ -139,6 +139,15 @@ def _words(rows: list[dict[str, Any]], key: str = "score") -> str:
 
 def association_blocks(assoc: dict[str, Any], files: set[str]) -> list[Block]:
     out: list[Block] = [("h2", "3. Association"), ("p", assoc["method"])]
+    if not assoc["groups"]:
+        return [
+            *out,
+            (
+                "p",
+                "No group is mentioned in enough documents for word statistics (see the "
+                "minimum in the representation section), so no word is listed.",
+            ),
+        ]
     rows = [
         [g, fmt_n(r["documents"]), _words(r["npmi"]), _words(r["log_odds"]["over"])]
         for g, r in assoc["groups"].items()
