@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -23,22 +21,6 @@ def test_wilson_hand_values() -> None:
     assert lo == 0.0
     assert hi == pytest.approx(0.16113, abs=1e-5)
     assert stats.wilson(0, 0) == (0.0, 1.0)
-
-
-def test_risk_ratio_hand_values() -> None:
-    # 20/100 against 10/100: ratio 2, se = sqrt(1/20 - 1/100 + 1/10 - 1/100) = sqrt(0.13).
-    ratio, lo, hi = stats.risk_ratio(20, 100, 10, 100)
-    assert ratio == pytest.approx(2.0)
-    assert lo == pytest.approx(2 * math.exp(-1.959964 * math.sqrt(0.13)), rel=1e-6)
-    assert hi == pytest.approx(4.0545, abs=1e-4)
-    # An empty cell: 0.5 added to each cell for the interval -> 0.5/51 against 10.5/101,
-    # se = sqrt(2 - 1/51 + 1/10.5 - 1/101) = 1.43726.
-    ratio, lo, hi = stats.risk_ratio(0, 50, 10, 100)
-    assert ratio == 0.0
-    assert lo == pytest.approx(0.0056381, rel=1e-4)
-    assert hi == pytest.approx(1.57737, rel=1e-4)
-    assert stats.risk_ratio(0, 10, 0, 10) == (None, None, None)
-    assert stats.risk_ratio(1, 0, 1, 10) == (None, None, None)
 
 
 def test_npmi_hand_values() -> None:
@@ -122,11 +104,3 @@ def test_bh_q_values_bound_p_values(p: list[float]) -> None:
     assert (q >= arr - 1e-12).all() and (q <= 1.0).all()
     order = np.argsort(arr)
     assert (np.diff(q[order]) >= -1e-12).all()
-
-
-@given(st.integers(1, 200), st.integers(1, 200), st.integers(1, 200), st.integers(1, 200))
-def test_risk_ratio_interval_contains_estimate(a: int, n1: int, c: int, n2: int) -> None:
-    a, c = min(a, n1), min(c, n2)
-    ratio, lo, hi = stats.risk_ratio(a, n1, c, n2)
-    assert ratio is not None and lo is not None and hi is not None
-    assert lo <= ratio * (1 + 1e-9) and ratio <= hi * (1 + 1e-9)

@@ -52,32 +52,6 @@ def effective_number(counts: Sequence[float] | NDArray[np.float64]) -> float:
     return float(2.0 ** entropy(counts))
 
 
-def risk_ratio(
-    a: int, n1: int, c: int, n2: int, *, z: float = Z95
-) -> tuple[float | None, float | None, float | None]:
-    """Ratio of proportions ``(a/n1) / (c/n2)`` with a Katz log-scale 95% interval.
-
-    ``se(log RR) = sqrt(1/a - 1/n1 + 1/c - 1/n2)``. When ``a`` or ``c`` is zero, 0.5 is added to
-    every cell for the interval (and for the estimate when ``c`` is zero, which is otherwise
-    infinite). Returns ``(None, None, None)`` when either group is empty.
-
-    >>> [round(x, 4) for x in risk_ratio(20, 100, 10, 100)]
-    [2.0, 0.9866, 4.0545]
-    """
-    if n1 <= 0 or n2 <= 0:
-        return (None, None, None)
-    if a == 0 and c == 0:
-        return (None, None, None)
-    if a == 0 or c == 0:
-        a_, c_, n1_, n2_ = a + 0.5, c + 0.5, n1 + 1.0, n2 + 1.0
-    else:
-        a_, c_, n1_, n2_ = float(a), float(c), float(n1), float(n2)
-    ratio = (a / n1) / (c / n2) if c > 0 else (a_ / n1_) / (c_ / n2_)
-    se = math.sqrt(max(0.0, 1 / a_ - 1 / n1_ + 1 / c_ - 1 / n2_))
-    log_est = math.log((a_ / n1_) / (c_ / n2_))
-    return (ratio, math.exp(log_est - z * se), math.exp(log_est + z * se))
-
-
 def npmi(
     joint: NDArray[np.float64] | float, x: NDArray[np.float64] | float, y: float, total: float
 ) -> NDArray[np.float64]:
