@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from curate.card import decontamination, prompts, tokens
+from curate.card import decontamination, mixture, prompts, tokens
 from curate.card.columns import meaning, writers
 from curate.card.facts import DatasetFacts
 from curate.card.markdown import cell, code, code_span, human_bytes, percent, table, text
@@ -96,6 +96,8 @@ def _inputs(facts: DatasetFacts) -> str:
 
 def _processing(facts: DatasetFacts) -> str:
     stages = facts.stages
+    if isinstance(facts.run.get("mixture"), dict):
+        return mixture.section(facts)
     if not stages:
         return "No run report (`curate/run.json`) was found, so the processing is not described."
     head = ["#", "stage", "parameters", "rows in", "rows out", "removed", "seconds"]

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "curate.cli.export:export",
         "Tokenize DATASET into shuffled, EOS-separated binary shards for a trainer.",
     ),
+    "mix": (
+        "curate.cli.mix:mix",
+        "Build the mixture RECIPE describes as a dataset folder (and a registry version).",
+    ),
     "models": (
         "curate.cli.models:models",
         "Model assets: where each is, its checksum and license; fetch one into the cache.",

@@ -1,0 +1,173 @@
+"""``curate mix``: token shares within half a percentage point of the request, the same bytes
+for the same seed, limits on epochs, and lineage naming every component version.
+
+Components are windows of the Project Gutenberg books in ``../shared/bench/sources`` (varied
+lengths) and sentences of ``../shared/data/ud-pud-multilingual`` (with their gold language),
+published into a test registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curate.cli import main
+from curate.errors import DataError, RecipeError
+from curate.mix.build import build_mixture
+from curate.mix.recipe import parse_mixture
+from curate.registry import Registry, publish
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def components(shared_dir: Path, tmp_path: Path) -> tuple[str, str]:
+    rng = random.Random(5)
+    words: list[str] = []
+    for f in sorted((shared_dir / "bench" / "sources").glob("*.txt"))[:3]:
+        words += re.sub(r"\s+", " ", f.read_text(encoding="utf-8", errors="replace")).split()
+    books = []
+    at = 0
+    for i in range(600):
+        n = rng.randint(20, 400)
+        books.append({"id": f"b{i}", "text": " ".join(words[at : at + n]), "n_tokens": n})
+        at += n
+    tsv = (shared_dir / "data" / "ud-pud-multilingual" / "pud_sentences.tsv").read_text()
+    header, *lines = tsv.splitlines()
+    cols = header.split("\t")
+    sentences = []
+    for i, line in enumerate(lines[::6]):
+        row = dict(zip(cols, line.split("\t")))
+        text = row[cols[-1]]
+        sentences.append(
+            {"id": f"s{i}", "text": text, "n_tokens": len(text.split()), "lang": row["lang"]}
+        )
+    publish(str(write_jsonl(tmp_path / "books.jsonl", books)), "books")
+    publish(str(write_jsonl(tmp_path / "sents.jsonl", sentences)), "sents")
+    return "books@1.0.0", "sents@1.0.0"
+
+
+def recipe(tmp_path: Path, refs: tuple[str, str], **extra: object) -> dict[str, object]:
+    return {
+        "name": "books-sents",
+        "seed": 3,
+        "components": [
+            {"ref": refs[0], "weight": 0.7, "max_epochs": 2},
+            {"ref": refs[1], "weight": 0.3, "max_epochs": 3},
+        ],
+        "output": {"path": str(tmp_path / "mix"), "shard_rows": 300},
+        **extra,
+    }
+
+
+def shares(folder: Path) -> dict[str, float]:
+    data = pl.read_parquet(folder / "data" / "*.parquet")
+    per = data.group_by("mix_component").agg(pl.col("n_tokens").sum())
+    total = per["n_tokens"].sum()
+    return {k: v / total for k, v in per.iter_rows()}
+
+
+@pytest.mark.shared
+def test_token_shares_within_half_a_point(components: tuple[str, str], tmp_path: Path) -> None:
+    report = build_mixture(parse_mixture(recipe(tmp_path, components, total=60_000)))
+    got = shares(tmp_path / "mix")
+    assert abs(got[components[0]] - 0.7) < 0.005 and abs(got[components[1]] - 0.3) < 0.005
+    table = {c["name"]: c for c in report["mixture"]["components"]}
+    assert table[components[0]]["achieved_share"] == pytest.approx(got[components[0]])
+    data = pl.read_parquet(tmp_path / "mix" / "data" / "*.parquet")
+    assert data["id"].n_unique() == data.height
+    assert len(list((tmp_path / "mix" / "data").glob("*.parquet"))) > 1
+    card = (tmp_path / "mix" / "README.md").read_text()
+    assert "| books | `books@1.0.0` | 0.7 | 70.00% |" in card.replace("books@1.0.0 |", "books |", 1)
+
+
+@pytest.mark.shared
+def test_same_seed_same_bytes(components: tuple[str, str], tmp_path: Path) -> None:
+    def digests(out: Path, seed: int) -> list[str]:
+        build_mixture(parse_mixture(recipe(tmp_path, components, seed=seed)), out=out)
+        return [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("data/*"))]
+
+    first = digests(tmp_path / "a", 3)
+    assert digests(tmp_path / "b", 3) == first
+    assert digests(tmp_path / "c", 4) != first
+
+
+@pytest.mark.shared
+def test_largest_total_respects_max_epochs(components: tuple[str, str], tmp_path: Path) -> None:
+    report = build_mixture(parse_mixture(recipe(tmp_path, components)))
+    epochs = {c["name"]: c["epochs"] for c in report["mixture"]["components"]}
+    # One component is the binding limit; neither goes past its max_epochs.
+    assert epochs[components[0]] <= 2.0 + 1e-9 and epochs[components[1]] <= 3.0 + 1e-9
+    assert max(epochs[components[0]] / 2.0, epochs[components[1]] / 3.0) > 0.98
+
+
+@pytest.mark.shared
+def test_too_many_epochs_is_refused(components: tuple[str, str], tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"'books@1.0.0' would need .* epochs"):
+        build_mixture(parse_mixture(recipe(tmp_path, components, total=10_000_000)))
+
+
+@pytest.mark.shared
+def test_where_and_temperature(components: tuple[str, str], tmp_path: Path) -> None:
+    data = recipe(tmp_path, components, weight_by="documents", total=2000)
+    data["components"] = [
+        {
+            "ref": components[1],
+            "weight": 1,
+            "where": "lang IN ('en', 'fr', 'de')",
+            "temperature": 100.0,
+            "max_epochs": 5,
+        },
+    ]
+    build_mixture(parse_mixture(data))
+    out = pl.read_parquet(tmp_path / "mix" / "data" / "*.parquet")
+    per = dict(out.group_by("lang").len().iter_rows())
+    assert set(per) == {"en", "fr", "de"}
+    # A high temperature makes the languages near-uniform.
+    assert max(per.values()) - min(per.values()) <= 0.02 * out.height
+
+
+@pytest.mark.shared
+def test_published_lineage_names_every_component(
+    components: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mix.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(recipe(tmp_path, components, publish={"name": "mixed"})))
+    main(["mix", str(path)])
+    assert "mixed@1.0.0" in capsys.readouterr().out
+    manifest = Registry().manifest("mixed@1.0.0")
+    assert manifest["lineage"]["parents"] == ["books@1.0.0", "sents@1.0.0"]
+    weights = [c["weight"] for c in manifest["lineage"]["recipe"]["components"]]
+    assert weights == [0.7, 0.3]
+
+
+def test_bad_recipes_name_the_field() -> None:
+    with pytest.raises(RecipeError, match=r"components\[0\]\.weight"):
+        parse_mixture(
+            {"name": "m", "components": [{"ref": "a", "weight": 0}], "output": {"path": "o"}}
+        )
+    with pytest.raises(RecipeError, match=r"where: .*subquery is not allowed"):
+        parse_mixture(
+            {
+                "name": "m",
+                "components": [
+                    {
+                        "ref": "a",
+                        "weight": 1,
+                        "where": "text IN (SELECT x FROM read_csv('/etc/passwd'))",
+                    }
+                ],
+                "output": {"path": "o"},
+            }
+        )
