@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -133,6 +134,20 @@ def test_fetch_from_url_with_progress(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert path == models.cache_path(models.ASSETS["fake"])
     assert path.read_bytes() == PAYLOAD
     assert seen and seen[-1] == len(PAYLOAD)
+
+
+def test_downloaded_model_is_readable_by_the_team(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(PAYLOAD)
+    register(monkeypatch, asset(urls=(src.as_uri(),)))
+    old = os.umask(0o022)
+    try:
+        path = models.resolve("fake")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_checksum_mismatch_keeps_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

