@@ -8,7 +8,9 @@ mentions ``race_ethnicity/black`` unless ambiguous terms are excluded. See
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import pyarrow as pa
@@ -17,6 +19,7 @@ from pydantic import Field, PrivateAttr
 from curate import schema
 from curate.errors import RecipeError
 from curate.identity import IdentityMatcher, Lexicon, load_lexicons
+from curate.identity.lexicon import builtin_dir
 from curate.identity.matcher import TERM_TYPE
 from curate.stage import MapStage, set_column
 
@@ -74,6 +77,7 @@ class ScoreIdentity(MapStage):
     )
 
     _matcher: IdentityMatcher | None = PrivateAttr(default=None)
+    _told: bool = PrivateAttr(default=False)
 
     def lexicon(self) -> Lexicon:
         """The merged lexicon this stage matches, minus excluded flags."""
@@ -96,13 +100,19 @@ class ScoreIdentity(MapStage):
                 f"after excluding {self.exclude}",
                 hint="name a lexicon with terms, or exclude fewer flags",
             )
+        # Said here, on the driver, once per run: matcher() runs in every worker.
+        if not self._told:
+            self._told = True
+            log.info(
+                "score.identity: %d terms from %s", len(lexicon.terms), _shown(lexicon.sources)
+            )
         return out
 
     def matcher(self) -> IdentityMatcher:
         """The compiled matcher, built on first use in each worker process."""
         if self._matcher is None:
             lexicon = self.lexicon()
-            log.info("score.identity: %d terms from %s", len(lexicon.terms), lexicon.sources)
+            log.debug("score.identity: %d terms from %s", len(lexicon.terms), lexicon.sources)
             self._matcher = IdentityMatcher(lexicon)
         return self._matcher
 
@@ -122,3 +132,19 @@ class ScoreIdentity(MapStage):
         if detail is not None:
             out = set_column(out, "identity_terms", detail)
         return out
+
+
+def _shown(sources: tuple[str, ...]) -> str:
+    """Lexicon files as a user would name them: built-ins by name, others relative to here."""
+    builtin = builtin_dir().resolve()
+    names = []
+    for source in sources:
+        path = Path(source).resolve()
+        if path.parent == builtin:
+            names.append(path.stem)
+        else:
+            try:
+                names.append(os.path.relpath(path))
+            except ValueError:
+                names.append(str(path))
+    return ", ".join(names)
