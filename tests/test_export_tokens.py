@@ -198,5 +198,7 @@ def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_p
     assert len(counts) == table.num_rows
     card = (tmp_path / "out" / "README.md").read_text()
     total = sum(len(t) - 1 for t in expected.values())
+    report = json.loads((tmp_path / "out" / "curate" / "run.json").read_text())
+    assert report["tokens"] == {"total": total, "by_split": {"train": total}}
     assert f"{total:,} tokens of `{tok}` in all" in card
     assert f"| train | {total:,} |" in card

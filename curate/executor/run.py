@@ -210,6 +210,10 @@ def _execute(
         removed=removed,
         ledger_text=ledger_text_kept(mode, redactor),
     )
+    if any(step.stage.name == "score.tokens" for step in steps):
+        from curate.tokens.totals import token_totals
+
+        report["tokens"] = token_totals(data)
     crash_point("before-report")
     write_json_atomic(out / "curate" / "run.json", report)
     _after(recipe, out)
