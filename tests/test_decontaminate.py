@@ -204,3 +204,29 @@ def test_words_equal_normalised_text_split(texts: list[str]) -> None:
     expected = [t.split(" ") if t else [] for t in normalised]
     assert words.counts.tolist() == [len(e) for e in expected]
     assert words.tokens.to_list() == [w for e in expected for w in e]
+
+
+def test_audit_composition_reports_decontamination(tmp_path: Path) -> None:
+    from curate.executor.run import run_recipe
+
+    item = "which planet of the solar system has the largest number of known moons today"
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"id": "moons", "q": item}) + "\n")
+    docs = [{"text": f"Trivia: {item}?"}] + [{"text": f"Plain document {i}."} for i in range(5)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    stage = {"against": [{"path": str(tmp_path / "eval.jsonl"), "name": "<b>quiz</b>"}]}
+    recipe = parse_recipe(
+        {
+            "name": "decon-audit",
+            "input": {"path": str(tmp_path / "in.jsonl")},
+            "stages": [{"use": "decontaminate", "with": {**stage, "fields": ["q"]}}],
+            "output": {"path": str(tmp_path / "out")},
+            "audit": {},
+        }
+    )
+    run_recipe(recipe)
+    audit = tmp_path / "out" / "curate" / "audit"
+    report = json.loads((audit / "audit.json").read_text())
+    found = report["sections"]["composition"]["decontamination"]
+    assert found == [{"stage": "decontaminate", "sets": ["<b>quiz</b>"], "n": 13, "removed": 1}]
+    text = (audit / "audit.md").read_text()
+    assert "contaminated by &lt;b&gt;quiz&lt;/b&gt; (13-grams) | 1 |" in text

@@ -131,3 +131,29 @@ def exact_copies_from_run(comp: dict[str, Any], run_report: dict[str, Any] | Non
     exact["copies_removed"] = sum(int(s["removed"]) for s in stages)
     exact["source"] = "the run report (curate/run.json)"
     dup["exact"] = exact
+
+
+def decontamination_from_run(comp: dict[str, Any], run_report: dict[str, Any] | None) -> None:
+    """Record what the run's ``decontaminate`` stages removed: how many documents, against which
+    evaluation sets, at which n-gram size (from the run report, as the card does)."""
+    from curate.stages.decontaminate import Decontaminate
+
+    found = []
+    for s in (run_report or {}).get("stages") or []:
+        if not (isinstance(s, dict) and s.get("use") == "decontaminate"):
+            continue
+        params = s.get("params") if isinstance(s.get("params"), dict) else {}
+        try:
+            sets = [str(e.name) for e in Decontaminate.model_validate(params).sets()]
+        except ValueError:
+            sets = []
+        found.append(
+            {
+                "stage": s.get("label") or "decontaminate",
+                "sets": sets,
+                "n": (params or {}).get("n"),
+                "removed": int(s.get("removed") or 0),
+            }
+        )
+    if found:
+        comp["decontamination"] = found

@@ -35,6 +35,14 @@ def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
         rows.append(
             ["documents in near-duplicate clusters", fmt_n(dup["near"]["documents_in_clusters"])]
         )
+    for decon in comp.get("decontamination") or []:
+        against = ", ".join(decon["sets"]) or "evaluation sets"
+        rows.append(
+            [
+                f"removed upstream as contaminated by {against} ({decon['n']}-grams)",
+                fmt_n(decon["removed"]),
+            ]
+        )
     out.append(("table", ["measure", "value"], rows))
     shares = langs["shares"]
     common = [lang for lang, share in shares.items() if share >= RARE_LANGUAGE]

@@ -153,6 +153,7 @@ def build_report(
     sections: dict[str, Any] = {}
     sections["composition"] = composition.composition_section(tally, result.lengths)
     composition.exact_copies_from_run(sections["composition"], run_report)
+    composition.decontamination_from_run(sections["composition"], run_report)
     rep = representation.representation_section(
         tally, result.pronouns, min_documents=min_docs, known=known
     )
