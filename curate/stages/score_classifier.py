@@ -26,11 +26,11 @@ from curate.classify import HF_ASSETS, HF_PREFIX, KNOWN_LABELS, column_name, kin
 from curate.classify.text import normalize
 from curate.errors import RecipeError
 from curate.stage import MapStage, StageContext, set_column
+from curate.toxicity.transformer import check_device
 
 log = logging.getLogger(__name__)
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]*$")
-_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 #: fastText files up to this size are opened by `curate check` to list and check labels.
 _INSPECT_BYTES = 200 << 20
 
@@ -98,9 +98,7 @@ class ScoreClassifier(MapStage):
     @field_validator("device")
     @classmethod
     def _check_device(cls, value: str) -> str:
-        if not _DEVICE.match(value):
-            raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
-        return value
+        return check_device(value)
 
     @field_validator("prefix")
     @classmethod

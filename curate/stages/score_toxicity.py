@@ -33,11 +33,10 @@ from curate.toxicity import (
     supported_languages,
 )
 from curate.toxicity import output_columns as model_columns
-from curate.toxicity.transformer import INSTALL_HINT
+from curate.toxicity.transformer import INSTALL_HINT, check_device
 
 log = logging.getLogger(__name__)
 
-_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 SUPPORTED = "toxicity_supported"
 EVERY_LANGUAGE = "*"
 
@@ -134,9 +133,7 @@ class ScoreToxicity(MapStage):
     @field_validator("device")
     @classmethod
     def _check_device(cls, value: str) -> str:
-        if not _DEVICE.match(value):
-            raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
-        return value
+        return check_device(value)
 
     @model_validator(mode="after")
     def _check_combination(self) -> ScoreToxicity:

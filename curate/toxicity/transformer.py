@@ -11,6 +11,7 @@ requested.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Literal
 
 import numpy as np
@@ -36,6 +37,16 @@ def import_torch() -> Any:
             hint=INSTALL_HINT,
         ) from exc
     return torch
+
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def check_device(value: str) -> str:
+    """``value`` when it names a device :func:`pick_device` understands, else ValueError."""
+    if not _DEVICE.match(value):
+        raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
+    return value
 
 
 def pick_device(spec: str) -> str:
