@@ -63,3 +63,34 @@ def test_bad_rank_arguments_are_clear_errors(
 ) -> None:
     with pytest.raises(DataError, match=message):
         registry.load(ref, rank=rank, world_size=world_size)
+
+
+@pytest.mark.parametrize("seed", [None, 5])
+def test_a_streaming_part_resumes_from_its_state_dict(ref: str, seed: int | None) -> None:
+    def part() -> object:
+        return registry.load(
+            ref, columns=["id"], rank=1, world_size=2, shuffle_seed=seed, streaming=True
+        )
+
+    whole = [row["id"] for row in part()]  # type: ignore[attr-defined]
+    first = part()
+    seen: list[str] = []
+    state = None
+    for i, row in enumerate(first):  # type: ignore[attr-defined]
+        seen.append(row["id"])
+        if i == 4:
+            state = first.state_dict()  # type: ignore[attr-defined]
+            break
+    resumed = part()
+    resumed.load_state_dict(state)  # type: ignore[attr-defined]
+    rest = [row["id"] for row in resumed]  # type: ignore[attr-defined]
+    assert seen + rest == whole
+
+
+def test_a_streaming_part_is_a_torch_iterable_dataset(ref: str) -> None:
+    torch_data = pytest.importorskip("torch.utils.data")
+    dataset = registry.load(ref, rank=0, world_size=3, streaming=True, columns=["id"])
+    assert isinstance(dataset, torch_data.IterableDataset)
+    loader = torch_data.DataLoader(dataset, batch_size=4)  # type: ignore[arg-type]
+    ids = [i for batch in loader for i in batch["id"]]
+    assert ids == [row["id"] for row in dataset]
