@@ -39,6 +39,7 @@ from curate.executor.state import RunState, crash_point, run_key
 from curate.io.atomic import disk_full, write_json_atomic
 from curate.io.reader import InputReader
 from curate.io.sources import Resolved, resolve
+from curate.io.splits import SeveralSplits
 from curate.ledger import ledger_rewrite, ledger_text_kept
 from curate.recipe import Recipe, parse_recipe
 from curate.stages.redact_pii import RedactPii
@@ -283,6 +284,8 @@ def input_columns(recipe: Recipe) -> dict[str, pa.DataType]:
         )
         for _ in reader:
             break
+    except SeveralSplits:
+        raise
     except CurateError as exc:
         log.info("input not read for the plan (%s); assuming only id and text", exc.message)
         return cols

@@ -41,8 +41,12 @@ def _unknown(where: str, split: str, splits: Sequence[str]) -> DataError:
     )
 
 
+class SeveralSplits(DataError):
+    """An input holds several splits and the recipe chose none: wrong wherever it is read."""
+
+
 def _several(where: str, splits: Sequence[str]) -> DataError:
-    return DataError(
+    return SeveralSplits(
         f"{where}: holds several splits ({', '.join(splits)}); choose one",
         hint=f"set `input: {{split: {'train' if 'train' in splits else splits[0]}}}` in the "
         "recipe (one run per split)",
