@@ -202,3 +202,41 @@ def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_p
     assert report["tokens"] == {"total": total, "by_split": {"train": total}}
     assert f"{total:,} tokens of `{tok}` in all" in card
     assert f"| train | {total:,} |" in card
+
+
+@pytest.mark.shared
+def test_an_interrupted_export_reuses_its_tokens_and_ends_identical(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curate.tokens import formats
+    from curate.tokens.loader import LoadedTokenizer
+
+    docs, tok = corpus
+    args = {"tokenizer": str(tok), "fmt": "npy", "shard_tokens": 60_000, "bucket_bytes": 200_000}
+    clean = export_tokens(str(docs), out=tmp_path / "clean", **args)  # type: ignore[arg-type]
+    real_close = formats.Shard.close
+    calls = {"close": 0, "encode": 0}
+
+    def crash_on_third(self: formats.Shard) -> list[formats.ShardFile]:
+        calls["close"] += 1
+        if calls["close"] == 3:
+            raise OSError("killed")
+        return real_close(self)
+
+    monkeypatch.setattr(formats.Shard, "close", crash_on_third)
+    with pytest.raises(OSError, match="killed"):
+        export_tokens(str(docs), out=tmp_path / "out", **args)  # type: ignore[arg-type]
+    monkeypatch.setattr(formats.Shard, "close", real_close)
+    real_encode = LoadedTokenizer.encode
+
+    def counted(self: LoadedTokenizer, texts: list[str]) -> list[list[int]]:
+        calls["encode"] += 1
+        return real_encode(self, texts)
+
+    monkeypatch.setattr(LoadedTokenizer, "encode", counted)
+    again = export_tokens(str(docs), out=tmp_path / "out", **args)  # type: ignore[arg-type]
+    assert calls["encode"] == 0, "the tokenized spill of the first attempt was not reused"
+    assert [f["sha256"] for f in again["files"]] == [f["sha256"] for f in clean["files"]]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in (tmp_path / "clean").iterdir()
+    )

@@ -8,7 +8,9 @@ puts its documents in a seeded random order, and writes them to shards of about
 uniformly within each, come out in a uniformly random order; the same seed gives the same bytes.
 ``B`` is chosen from the input's size so that a bucket is about ``bucket_bytes`` of tokens.
 
-``manifest.json`` is written last: a folder without it is an unfinished export.
+``manifest.json`` is written last: a folder without it is an unfinished export. Running the
+same export again after an interruption reuses the first pass's buckets when that pass had
+finished for the same input, tokenizer and seed (:mod:`curate.tokens.spill`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-import xxhash
 
 from curate import __version__, schema
 from curate.errors import DataError
@@ -31,6 +31,7 @@ from curate.io.atomic import write_json_atomic
 from curate.io.dataset import open_dataset
 from curate.tokens.formats import Format, Shard, ShardFile, token_dtype
 from curate.tokens.loader import load_tokenizer
+from curate.tokens.spill import Spill
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
@@ -71,12 +72,18 @@ def export_tokens(
     eos_id = loaded.eos_id(eos)
     dtype = token_dtype(fmt, loaded.vocab_size)
     dataset = open_dataset(source, text_column=text_column)
-    buckets = _bucket_count(dataset.files, bucket_bytes)
     work = target / WORK
-    spill = _Spill(work, buckets, seed)
-    for ids, texts in _batches(dataset.iter_batches([schema.ID, schema.TEXT]), batch_size):
-        spill.add(ids, loaded.encode(texts), eos_id)
-    spill.close()
+    key = _key(dataset.files, loaded.source, loaded.sha256, seed, eos_id, text_column)
+    spill = Spill.finished(work, key)
+    if spill is None:
+        shutil.rmtree(work, ignore_errors=True)
+        spill = Spill(work, _bucket_count(dataset.files, bucket_bytes), seed)
+        spill.open()
+        for ids, texts in _batches(dataset.iter_batches([schema.ID, schema.TEXT]), batch_size):
+            spill.add(ids, loaded.encode(texts), eos_id)
+        spill.close(key)
+    else:
+        log.info("export: the tokenized documents of an earlier attempt are reused from %s", work)
     files: list[dict[str, Any]] = []
     shards = 0
     shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
@@ -153,7 +160,30 @@ def _prepare(target: Path, *, overwrite: bool) -> None:
         manifest.unlink()
     for name in names:
         (target / name).unlink(missing_ok=True)
-    shutil.rmtree(target / WORK, ignore_errors=True)
+    # Half-written shards of an interrupted attempt; its work folder is kept for reuse.
+    for stale in target.glob(".tokens-*"):
+        stale.unlink()
+
+
+def _key(
+    files: list[str], tokenizer: str, sha256: str | None, seed: int, eos: int, column: str
+) -> dict[str, Any]:
+    """What the tokenized spill depends on: the input files as they are, the tokenizer, seed."""
+    stats = []
+    for f in files:
+        try:
+            st = Path(f).stat()
+            stats.append([f, st.st_size, st.st_mtime_ns])
+        except OSError:
+            stats.append([f, None, None])
+    return {
+        "files": stats,
+        "tokenizer": tokenizer,
+        "sha256": sha256,
+        "seed": seed,
+        "eos": eos,
+        "text_column": column,
+    }
 
 
 def _bucket_count(files: list[str], bucket_bytes: int) -> int:
@@ -174,73 +204,3 @@ def _batches(batches: Iterator[Any], size: int) -> Iterator[tuple[list[str], lis
         texts = batch.column(schema.TEXT).fill_null("").to_pylist()
         for i in range(0, len(ids), size):
             yield ids[i : i + size], texts[i : i + size]
-
-
-class _Spill:
-    """Bucket files of tokenized documents: tokens (uint32), lengths (int64) and ids."""
-
-    def __init__(self, work: Path, buckets: int, seed: int) -> None:
-        work.mkdir(parents=True, exist_ok=True)
-        self.work, self.buckets, self.seed = work, buckets, seed
-        self._files = [
-            tuple((work / f"bucket-{b:05d}.{kind}").open("wb") for kind in ("tok", "len", "ids"))
-            for b in range(buckets)
-        ]
-
-    def add(self, ids: list[str], encoded: list[list[int]], eos: int) -> None:
-        lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
-        joined: list[int] = []
-        for ids_of_doc in encoded:
-            joined.extend(ids_of_doc)
-            joined.append(eos)
-        flat = np.array(joined, dtype=np.uint32)
-        bucket = np.fromiter(
-            (xxhash.xxh64_intdigest(i.encode(), seed=self.seed) % self.buckets for i in ids),
-            dtype=np.int64,
-            count=len(ids),
-        )
-        ends = np.cumsum(lengths)
-        for b in np.unique(bucket).tolist():
-            rows = np.flatnonzero(bucket == b)
-            tok, lens, names = self._files[b]
-            tok.write(flat[_spans(ends - lengths, lengths, rows)].tobytes())
-            lens.write(lengths[rows].tobytes())
-            names.write("".join(json.dumps(ids[r]) + "\n" for r in rows.tolist()).encode())
-
-    def close(self) -> None:
-        for files in self._files:
-            for f in files:
-                f.close()
-
-    def shuffled(
-        self,
-    ) -> Iterator[tuple[list[str], npt.NDArray[np.uint32], npt.NDArray[np.int64]]]:
-        """Each bucket's documents in a seeded random order: ids, their tokens, their lengths."""
-        for b in range(self.buckets):
-            stem = self.work / f"bucket-{b:05d}"
-            lengths = np.fromfile(f"{stem}.len", dtype=np.int64)
-            if not len(lengths):
-                continue
-            tokens = np.fromfile(f"{stem}.tok", dtype=np.uint32)
-            ids = [json.loads(line) for line in Path(f"{stem}.ids").read_text().splitlines()]
-            order = np.random.default_rng([self.seed, b]).permutation(len(lengths))
-            starts = np.cumsum(lengths) - lengths
-            yield (
-                [ids[i] for i in order.tolist()],
-                tokens[_spans(starts, lengths, order)],
-                lengths[order],
-            )
-            for kind in ("tok", "len", "ids"):
-                Path(f"{stem}.{kind}").unlink()
-
-
-def _spans(
-    starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Positions of the elements of spans ``rows`` (each ``starts[r]`` for ``lengths[r]``)."""
-    lens = lengths[rows]
-    total = int(lens.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shift = starts[rows] - (np.cumsum(lens) - lens)
-    return np.repeat(shift, lens) + np.arange(total, dtype=np.int64)
