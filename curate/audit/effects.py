@@ -199,6 +199,8 @@ def tested_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows += [r for r in (harm.get("groups") or {}).values() if r.get("p_value") is not None]
     for stage in ((sections.get("filter_impact") or {}).get("groups") or {}).values():
         rows += [r for r in stage.values() if r.get("p_value") is not None]
+    pairs = (sections.get("intersections") or {}).get("pairs") or {}
+    rows += [r["harm"] for r in pairs.values() if (r.get("harm") or {}).get("p_value") is not None]
     slurs = sections.get("slurs") or {}
     rows += [r for r in (slurs.get("harm") or {}).values() if r.get("p_value") is not None]
     for stage in (slurs.get("filter_impact") or {}).values():

@@ -154,8 +154,11 @@ def findings(report: dict[str, Any], *, min_documents: int) -> list[str]:
     sections = report["sections"]
     slurs = sections.get("slurs") or {}
     rep = sections.get("representation")
+    pairs = (sections.get("intersections") or {}).get("pairs") or {}
+    pair_harm = {name: r["harm"] for name, r in pairs.items() if "harm" in r}
     return [
         *harm_findings(sections.get("harm")),
+        *harm_findings({"groups": pair_harm}, what="mentioning both"),
         *impact_findings(sections.get("filter_impact")),
         *dominant_term_findings(rep["groups"] if rep else {}),
         *harm_findings({"groups": slurs.get("harm")}, what="with a slur for"),

@@ -67,6 +67,41 @@ def _distribution(tally: ColumnTally) -> dict[str, Any]:
     }
 
 
+def harm_row(
+    scored: int, toxic: int, tally: ColumnTally, *, min_documents: int, min_events: int
+) -> dict[str, Any]:
+    """Rates, ratios and the flag candidate of ``toxic`` in ``scored`` documents against the
+    rest of ``tally``'s scored documents."""
+    rest_scored, rest_toxic = tally.scored - scored, tally.toxic - toxic
+    row: dict[str, Any] = {
+        "scored": scored,
+        "toxic": toxic,
+        "toxic_rate": None,
+        "toxic_rate_ci95": None,
+        "rest_toxic_rate": None,
+        "disparity_ratio": None,
+        "disparity_ci95": None,
+        "flagged": False,
+        "insufficient": scored < min_documents or rest_scored < min_documents,
+    }
+    if not row["insufficient"]:
+        cmp = compare_rates(toxic, scored, rest_toxic, rest_scored)
+        events_ok = toxic >= min_events, scored - toxic >= min_events
+        row.update(
+            toxic_rate=cmp.pop("rate"),
+            toxic_rate_ci95=cmp.pop("rate_ci95"),
+            rest_toxic_rate=cmp.pop("rest_rate"),
+            disparity_ratio=cmp["rate_ratio"],
+            disparity_ci95=cmp["rate_ratio_ci95"],
+            **cmp,
+            candidate=bool(
+                (events_ok[0] and outside(cmp["rate_ratio"], BAND))
+                or (events_ok[1] and outside(cmp["complement_ratio"], BAND))
+            ),
+        )
+    return row
+
+
 def harm_rows(
     tally: ColumnTally,
     *,
@@ -78,36 +113,13 @@ def harm_rows(
     groups: dict[str, Any] = {}
     for name in sorted(set(tally.groups) | set(known)):
         counts = tally.groups.get(name)
-        scored = counts.scored if counts else 0
-        toxic = counts.toxic if counts else 0
-        rest_scored, rest_toxic = tally.scored - scored, tally.toxic - toxic
-        row: dict[str, Any] = {
-            "scored": scored,
-            "toxic": toxic,
-            "toxic_rate": None,
-            "toxic_rate_ci95": None,
-            "rest_toxic_rate": None,
-            "disparity_ratio": None,
-            "disparity_ci95": None,
-            "flagged": False,
-            "insufficient": scored < min_documents or rest_scored < min_documents,
-        }
-        if not row["insufficient"]:
-            cmp = compare_rates(toxic, scored, rest_toxic, rest_scored)
-            events_ok = toxic >= min_events, scored - toxic >= min_events
-            row.update(
-                toxic_rate=cmp.pop("rate"),
-                toxic_rate_ci95=cmp.pop("rate_ci95"),
-                rest_toxic_rate=cmp.pop("rest_rate"),
-                disparity_ratio=cmp["rate_ratio"],
-                disparity_ci95=cmp["rate_ratio_ci95"],
-                **cmp,
-                candidate=bool(
-                    (events_ok[0] and outside(cmp["rate_ratio"], BAND))
-                    or (events_ok[1] and outside(cmp["complement_ratio"], BAND))
-                ),
-            )
-        groups[name] = row
+        groups[name] = harm_row(
+            counts.scored if counts else 0,
+            counts.toxic if counts else 0,
+            tally,
+            min_documents=min_documents,
+            min_events=min_events,
+        )
     return groups
 
 

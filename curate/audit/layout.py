@@ -16,6 +16,7 @@ from curate.audit.layout_effects import (
     probe_blocks,
     slur_blocks,
 )
+from curate.audit.layout_intersections import intersection_blocks
 from curate.audit.layout_labels import label_blocks
 from curate.audit.provenance import limitations
 
@@ -94,6 +95,8 @@ def blocks(report: dict[str, Any], files: set[str]) -> list[Block]:
         out += association_blocks(s["association"], files)
     if "harm" in s:
         out += harm_blocks(s["harm"], files)
+    if "intersections" in s:
+        out += intersection_blocks(s["intersections"])
     if "filter_impact" in s:
         out += impact_blocks(s["filter_impact"], files)
     if "slurs" in s:

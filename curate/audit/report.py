@@ -17,7 +17,16 @@ import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
-from curate.audit import association, composition, effects, harm, impact, mentions, representation
+from curate.audit import (
+    association,
+    composition,
+    effects,
+    harm,
+    impact,
+    intersections,
+    mentions,
+    representation,
+)
 from curate.audit.columns import ColumnPlan, make_stage, toxicity_scorer
 from curate.audit.kinds import DETAIL, split_terms
 from curate.audit.labels import label_section, label_setup
@@ -178,6 +187,13 @@ def build_report(
             "available": False,
             "reason": plan.sources.get(TOXICITY, "no toxicity scores"),
         }
+    if "representation" in wanted:
+        sections["intersections"] = intersections.intersections_section(
+            tally,
+            min_documents=min_docs,
+            min_events=options.min_events,
+            scored=harm_sec is not None,
+        )
     if "association" in wanted and result.words is not None:
         eligible = [g for g, row in rep["groups"].items() if not row["insufficient"]]
         sections["association"] = association.association_section(

@@ -160,6 +160,8 @@ class ColumnTally:
     slur_groups: dict[str, GroupCounts] = field(default_factory=dict)
     #: Documents per ``group<SEP>term<SEP>kind`` key (see :mod:`curate.audit.kinds`).
     term_docs: Counter[str] = field(default_factory=Counter)
+    #: Documents mentioning both groups of a pair from different axes, keyed ``(a, b)``, a < b.
+    pairs: dict[tuple[str, str], GroupCounts] = field(default_factory=dict)
     #: Whether the batches carried mention kinds.
     kinds_seen: bool = False
     duplicates: DuplicateCounts = field(default_factory=DuplicateCounts)
@@ -191,6 +193,7 @@ class ColumnTally:
             if codes.doc.size:
                 self.with_identity += int(np.count_nonzero(np.bincount(codes.doc, minlength=n)))
             self._update_groups(self.groups, codes, scored, toxic)
+            self._update_pairs(codes, scored, toxic)
         if SLURS in names:
             self.kinds_seen = True
             self._update_groups(self.slur_groups, group_codes(batch.column(SLURS)), scored, toxic)
@@ -221,6 +224,44 @@ class ColumnTally:
                 counts.docs += int(docs[i])
                 counts.scored += int(n_scored[i])
                 counts.toxic += int(n_toxic[i])
+
+    def _update_pairs(
+        self,
+        codes: GroupCodes,
+        scored: NDArray[np.bool_] | None,
+        toxic: NDArray[np.bool_] | None,
+    ) -> None:
+        """Add documents mentioning two groups of different axes, from the same ``(doc, code)``
+        pairs the group counts use: a self-join of the documents with two groups or more."""
+        per_doc = np.bincount(codes.doc) if codes.doc.size else codes.doc
+        multi = per_doc[codes.doc] >= 2 if codes.doc.size else codes.doc.astype(bool)
+        if not multi.any():
+            return
+        axes = [n.split("/", 1)[0] for n in codes.names]
+        axis_ids = np.unique(np.array(axes, dtype=object), return_inverse=True)[1].ravel()
+        rank = np.argsort(np.argsort(np.array(codes.names, dtype=object), kind="stable"))
+        doc = codes.doc[multi]
+        left = pl.DataFrame({"doc": doc, "a": codes.code[multi]})
+        joined = left.join(left.rename({"a": "b"}), on="doc")
+        a, b = joined["a"].to_numpy(), joined["b"].to_numpy()
+        keep = (rank[a] < rank[b]) & (axis_ids[a] != axis_ids[b])
+        docs = joined["doc"].to_numpy()[keep]
+        frame = pl.DataFrame(
+            {
+                "a": a[keep],
+                "b": b[keep],
+                "scored": np.zeros(docs.size, bool) if scored is None else scored[docs],
+                "toxic": np.zeros(docs.size, bool) if toxic is None else toxic[docs],
+            }
+        )
+        counted = frame.group_by("a", "b").agg(
+            pl.len().alias("docs"), pl.col("scored").sum(), pl.col("toxic").sum()
+        )
+        for i, j, n, n_scored, n_toxic in counted.iter_rows():
+            counts = self.pairs.setdefault((codes.names[i], codes.names[j]), GroupCounts())
+            counts.docs += int(n)
+            counts.scored += int(n_scored)
+            counts.toxic += int(n_toxic)
 
     def _update_duplicates(self, batch: pa.RecordBatch) -> None:
         names = batch.schema.names
