@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.errors import DataError
+from curate.io import features
 
 #: ``train-00000-of-00004.parquet`` -> split ``train``; any other name is a ``train`` shard.
 _SHARD = re.compile(r"^(?P<split>[A-Za-z0-9_.]+?)-\d+-of-\d+\.parquet$")
@@ -119,6 +120,12 @@ def _data_file(path: Path) -> DataFile:
     )
 
 
+def _features_only(schema: pa.Schema) -> pa.Schema:
+    """The schema without metadata, except the Hugging Face features the card describes."""
+    kept = {k: v for k, v in (schema.metadata or {}).items() if k == features.KEY}
+    return schema.with_metadata(kept) if kept else schema.remove_metadata()
+
+
 def gather(root: Path) -> DatasetFacts:
     """Collect the facts of a dataset folder laid out as ``curate run`` writes it.
 
@@ -140,7 +147,7 @@ def gather(root: Path) -> DatasetFacts:
     return DatasetFacts(
         root=root,
         splits=tuple(Split(name, tuple(by_split[name])) for name in order),
-        schema=schema.remove_metadata(),
+        schema=_features_only(schema),
         run=_read_json(root / "curate" / "run.json"),
         audit=_read_json(root / "curate" / "audit" / "audit.json"),
     )

@@ -13,8 +13,9 @@ not write are never touched.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -26,9 +27,10 @@ from curate.executor.engine import ExecResult
 from curate.executor.report import IdTally
 from curate.executor.state import RunState, crash_point
 from curate.io.atomic import write_parquet_atomic
+from curate.io.features import output_metadata
 from curate.io.idset import hash128
 from curate.io.reader import id_hashes
-from curate.io.writer import Compression, ShardWriter
+from curate.io.writer import Compression, ShardWriter, copy_with_metadata
 
 #: Output folders, relative to OUT, and their staging names inside the working folder.
 TARGETS = {"data": "data", "removed": "curate/removed"}
@@ -61,10 +63,13 @@ def finalize(
     *,
     stale: Sequence[str] = (),
     rewrite_ledger: LedgerRewrite | None = None,
+    features: Mapping[str, Any] | None = None,
 ) -> tuple[list[Path], list[Path]]:
     """Move finished shards to ``out/data`` and ledgers to ``out/curate/removed``.
 
     ``stale`` are the files of a previous run in ``out`` (relative paths) to remove first.
+    ``features`` are the input's Hugging Face features: data shards are copied with them in
+    their schema metadata (see :mod:`curate.io.features`) rather than moved.
     """
     plan = state.done("finalize")
     if plan is None:
@@ -81,6 +86,10 @@ def finalize(
             if kind == "removed" and rewrite_ledger is not None:
                 table = rewrite_ledger(pq.read_table(path))
                 write_parquet_atomic(table, staged / name, compression=compression)
+                path.unlink()
+            elif kind == "data" and features:
+                meta = output_metadata(features, pq.read_schema(path))
+                copy_with_metadata(path, staged / name, meta, compression=compression)
                 path.unlink()
             else:
                 staged.mkdir(parents=True, exist_ok=True)

@@ -181,6 +181,7 @@ def _execute(
         recipe.output.compression,
         stale=stale,
         rewrite_ledger=ledger_rewrite(mode, redactor),
+        features=reader.features,
     )
     check_accounting(source.tally, data, removed)
     models: dict[str, str] = {}

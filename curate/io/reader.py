@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from curate import schema
 from curate.errors import DataError
-from curate.io import formats, guards
+from curate.io import features, formats, guards
 from curate.io.formats import ROW, BadRow, Chunk
 from curate.io.idset import IdSet
 from curate.io.jsonl import JsonlReader
@@ -84,6 +84,8 @@ class InputReader:
         self.rows_read = 0
         self.unreadable = 0
         self.schema: pa.Schema | None = None
+        #: The Hugging Face features of the first file read, when ``datasets`` wrote it.
+        self.features: dict[str, Any] | None = None
         self._schema_from: str = ""
         self._seen_ids = IdSet()
 
@@ -107,6 +109,8 @@ class InputReader:
 
     def _canonical(self, source: Source, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.Array]:
         names = batch.schema.names
+        if self.schema is None:
+            self.features = features.input_features(batch.schema)
         id_col = self._id_source(names)
         rows = batch.column(ROW)
         generated = pc.binary_join_element_wise(

@@ -12,14 +12,36 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.io.atomic import Compression, as_disk_full, temporary_name, write_parquet_atomic
+from curate.io.atomic import (
+    Compression,
+    as_disk_full,
+    atomic_path,
+    temporary_name,
+    write_parquet_atomic,
+)
 
-__all__ = ["Compression", "ShardWriter", "write_table_atomic"]
+__all__ = ["Compression", "ShardWriter", "copy_with_metadata", "write_table_atomic"]
 
 
 def write_table_atomic(table: pa.Table, path: Path, *, compression: Compression = "zstd") -> None:
     """Write ``table`` to ``path`` atomically."""
     write_parquet_atomic(table, path, compression=compression)
+
+
+def copy_with_metadata(
+    src: Path, dst: Path, metadata: dict[bytes, bytes], *, compression: Compression = "zstd"
+) -> None:
+    """Copy the Parquet file ``src`` to ``dst`` atomically, its schema carrying ``metadata``.
+
+    Row groups are copied one at a time and keep their sizes, so equal files stay equal.
+    """
+    source = pq.ParquetFile(src)
+    schema = source.schema_arrow.with_metadata(metadata)
+    codec = None if compression == "none" else compression
+    with atomic_path(dst) as tmp, pq.ParquetWriter(tmp, schema, compression=codec) as out:
+        for i in range(source.num_row_groups):
+            group = source.read_row_group(i).replace_schema_metadata(metadata)
+            out.write_table(group, row_group_size=max(group.num_rows, 1))
 
 
 class ShardWriter:
