@@ -148,3 +148,18 @@ def test_pairs_match_a_direct_count(docs: list[list[str]], split: int) -> None:
     for part in (docs[:split], docs[split:]):
         t.update(pa.record_batch({"identities": pa.array(part, pa.list_(pa.string()))}))
     assert {k: v.docs for k, v in t.pairs.items()} == expected
+
+
+def test_many_groups_count_sparsely() -> None:
+    """A lexicon with hundreds of groups takes the sparse path; counts are the same."""
+    docs = [
+        [f"a/g{i:03d}", f"b/g{(7 * i) % 300:03d}", f"a/g{(i + 1) % 300:03d}"] for i in range(300)
+    ]
+    t = ColumnTally(threshold=0.5)
+    t.update(pa.record_batch({"identities": pa.array(docs, pa.list_(pa.string()))}))
+    expected: dict[tuple[str, str], int] = {}
+    for groups in docs:
+        for a in groups[:1] + groups[2:]:
+            key = (a, groups[1])
+            expected[key] = expected.get(key, 0) + 1
+    assert {k: v.docs for k, v in t.pairs.items()} == expected

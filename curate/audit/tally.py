@@ -232,36 +232,50 @@ class ColumnTally:
         toxic: NDArray[np.bool_] | None,
     ) -> None:
         """Add documents mentioning two groups of different axes, from the same ``(doc, code)``
-        pairs the group counts use: a self-join of the documents with two groups or more."""
-        per_doc = np.bincount(codes.doc) if codes.doc.size else codes.doc
-        multi = per_doc[codes.doc] >= 2 if codes.doc.size else codes.doc.astype(bool)
-        if not multi.any():
+        pairs the group counts use. A document's codes are adjacent (``doc`` never decreases),
+        so its pairs are the positions ``i`` and ``i + d`` with the same document."""
+        doc, size = codes.doc, len(codes.names)
+        # Only positions in documents with two groups or more can pair.
+        first = np.flatnonzero(doc[1:] == doc[:-1])
+        if first.size == 0:
             return
-        axes = [n.split("/", 1)[0] for n in codes.names]
-        axis_ids = np.unique(np.array(axes, dtype=object), return_inverse=True)[1].ravel()
-        rank = np.argsort(np.argsort(np.array(codes.names, dtype=object), kind="stable"))
-        doc = codes.doc[multi]
-        left = pl.DataFrame({"doc": doc, "a": codes.code[multi]})
-        joined = left.join(left.rename({"a": "b"}), on="doc")
-        a, b = joined["a"].to_numpy(), joined["b"].to_numpy()
-        keep = (rank[a] < rank[b]) & (axis_ids[a] != axis_ids[b])
-        docs = joined["doc"].to_numpy()[keep]
-        frame = pl.DataFrame(
-            {
-                "a": a[keep],
-                "b": b[keep],
-                "scored": np.zeros(docs.size, bool) if scored is None else scored[docs],
-                "toxic": np.zeros(docs.size, bool) if toxic is None else toxic[docs],
-            }
+        multi = np.zeros(doc.size, np.bool_)
+        multi[first] = multi[first + 1] = True
+        doc, code = doc[multi], codes.code[multi]
+        # Keys in name order, so a pair's key is the same in every batch; -1 within an axis.
+        order = np.argsort(np.array(codes.names, dtype=object), kind="stable")
+        names = [codes.names[i] for i in order.tolist()]
+        rank = np.empty(size, np.int64)
+        rank[order] = np.arange(size)
+        axis = np.unique([n.split("/", 1)[0] for n in codes.names], return_inverse=True)[1]
+        by_name = np.minimum.outer(rank, rank) * size + np.maximum.outer(rank, rank)
+        table = np.where(np.not_equal.outer(axis, axis), by_name, -1).ravel()
+        keys, docs = [], []
+        for d in range(1, doc.size):
+            at = np.flatnonzero(doc[d:] == doc[:-d])
+            if at.size == 0:
+                break
+            key = table[code[at] * size + code[at + d]]
+            cross = key >= 0
+            keys.append(key[cross])
+            docs.append(doc[at[cross]])
+        key, at = np.concatenate(keys), np.concatenate(docs)
+        # A dense count over all size² keys is fastest for lexicons of modest size; large ones
+        # count over the keys present instead.
+        dense = size * size <= max(1 << 16, key.size)
+        present, slot = (
+            (np.arange(size * size), key) if dense else np.unique(key, return_inverse=True)
         )
-        counted = frame.group_by("a", "b").agg(
-            pl.len().alias("docs"), pl.col("scored").sum(), pl.col("toxic").sum()
-        )
-        for i, j, n, n_scored, n_toxic in counted.iter_rows():
-            counts = self.pairs.setdefault((codes.names[i], codes.names[j]), GroupCounts())
-            counts.docs += int(n)
-            counts.scored += int(n_scored)
-            counts.toxic += int(n_toxic)
+        slots = present.size
+        n_docs = np.bincount(slot, minlength=slots)
+        n_scored = np.zeros(slots) if scored is None else np.bincount(slot, scored[at], slots)
+        n_toxic = np.zeros(slots) if toxic is None else np.bincount(slot, toxic[at], slots)
+        for i in np.flatnonzero(n_docs).tolist():
+            k = int(present[i])
+            counts = self.pairs.setdefault((names[k // size], names[k % size]), GroupCounts())
+            counts.docs += int(n_docs[i])
+            counts.scored += int(n_scored[i])
+            counts.toxic += int(n_toxic[i])
 
     def _update_duplicates(self, batch: pa.RecordBatch) -> None:
         names = batch.schema.names
