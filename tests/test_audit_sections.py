@@ -13,6 +13,7 @@ The corpus (:func:`corpus_rows`) has 100 documents:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,33 @@ def test_compare_side_by_side(corpus: Path, tmp_path: Path) -> None:
     female = cmp["groups"]["gender/female"]["share"]
     assert female["this"] == 0.4 and female["other"] == 0.0
     assert female["difference"] == pytest.approx(0.4)
+    # Newcombe: 0.4 - hypot(0.4 - wilson_lo(40/100), wilson_hi(0/60) - 0), and the upper limit
+    # 0.4 + hypot(wilson_hi(40/100) - 0.4, 0 - 0). Wilson(40, 100) = [0.309401, 0.497997] (see
+    # test_groups_and_harm); Wilson(0, 60) = [0, z²/(60 + z²)] = [0, 0.060160].
+    hi0 = 1.959963984540054**2 / (60 + 1.959963984540054**2)
+    assert female["difference_ci95"] == pytest.approx(
+        [0.4 - math.hypot(0.4 - 0.309401, hi0), 0.4 + (0.497997 - 0.4)], abs=1e-6
+    )
+    male = cmp["groups"]["gender/male"]["toxic_rate"]
+    # 3/30 in both datasets: difference 0, interval symmetric around it.
+    assert male["difference"] == pytest.approx(0.0)
+    lo, hi = male["difference_ci95"]
+    assert lo == pytest.approx(-hi) and lo < 0 < hi
+    # Toxic shares 18/100 and 6/60 = 0.1.
+    assert cmp["toxic_share"]["difference"] == pytest.approx(0.08)
+    assert (
+        cmp["toxic_share"]["difference_ci95"][0] < 0.08 < cmp["toxic_share"]["difference_ci95"][1]
+    )
+    # English: 70/100 against 42/60 (0.7 both): difference 0 inside its interval.
+    en = cmp["languages"]["en"]
+    assert en["difference"] == pytest.approx(0.0)
+    assert en["difference_ci95"][0] < 0 < en["difference_ci95"][1]
+    text = (tmp_path / "out" / "audit.md").read_text()
+    # Proportions differ in percentage points, with the interval in the same unit.
+    lo_pp, hi_pp = (100 * x for x in female["difference_ci95"])
+    assert (
+        f"| gender/female share | 40.0% | 0.0% | +40.0 pp ({lo_pp:+.1f} to {hi_pp:+.1f}) |" in text
+    )
 
 
 @settings(max_examples=25, deadline=None)

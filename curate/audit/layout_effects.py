@@ -221,10 +221,25 @@ def probe_blocks(probe: dict[str, Any]) -> list[Block]:
     return out
 
 
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
 def compare_blocks(cmp: dict[str, Any]) -> list[Block]:
+    """Differences of proportions in percentage points with their interval, others as numbers."""
+
     def row(label: str, pair: dict[str, Any], f: Callable[[Any], str]) -> list[str]:
         diff = pair["difference"]
-        return [label, f(pair["this"]), f(pair["other"]), "–" if diff is None else f"{diff:+.4g}"]
+        if diff is None:
+            shown = "–"
+        elif f is fmt_pct:
+            ci = pair.get("difference_ci95")
+            shown = f"{_points(diff)} pp"
+            if ci:
+                shown += f" ({_points(ci[0])} to {_points(ci[1])})"
+        else:
+            shown = f"{diff:+.4g}"
+        return [label, f(pair["this"]), f(pair["other"]), shown]
 
     rows = [
         row("documents", cmp["documents"], fmt_n),
@@ -235,10 +250,11 @@ def compare_blocks(cmp: dict[str, Any]) -> list[Block]:
     for g, fields in cmp["groups"].items():
         rows += [
             row(f"{g} share", fields["share"], fmt_pct),
+            row(f"{g} toxic rate", fields["toxic_rate"], fmt_pct),
             row(f"{g} disparity ratio", fields["disparity_ratio"], fmt_ratio),
         ]
     return [
         ("h2", "7. Compare"),
         ("p", f"{cmp['method']} Other: {cmp['other']}."),
-        ("table", ["measure", "this", "other", "difference"], rows[: 2 * MAX_ROWS]),
+        ("table", ["measure", "this", "other", "difference (95%)"], rows[: 3 * MAX_ROWS]),
     ]
