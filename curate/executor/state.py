@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import signal
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -235,8 +236,18 @@ class RunState:
         return self.work / rel
 
     def remove(self) -> None:
-        """Delete the working folder once the run is complete."""
-        shutil.rmtree(self.work, ignore_errors=True)
+        """Delete the working folder once the run is complete.
+
+        A worker that is still letting go of a file (a Ray worker closing its spill files
+        after its task returned) can make one pass of rmtree miss an entry, so it is repeated
+        briefly until the folder is gone.
+        """
+        for attempt in range(20):
+            shutil.rmtree(self.work, ignore_errors=True)
+            if not self.work.exists():
+                return
+            time.sleep(0.05 * (attempt + 1))
+        log.warning("could not remove the work folder %s; delete it by hand", self.work)
 
 
 def _read_state(path: Path) -> tuple[dict[str, Any] | None, str | None]:
