@@ -1,0 +1,124 @@
+"""The Starlette application: state, run discovery, routes and the read-only guard.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> app = create_app(roots=[Path(".")])
+>>> app.state.serve.registry is None
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+_HERE = Path(__file__).parent
+#: Methods a read-only app answers; everything else is 405 before any route runs.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True)
+class ServeState:
+    """What every page needs: the served roots, the registry (URL or path) and the templates."""
+
+    roots: tuple[Path, ...]
+    registry: str | None
+    templates: Jinja2Templates
+
+
+def find_runs(roots: Sequence[Path], *, max_depth: int = 4) -> list[Path]:
+    """Run folders (holding ``curate/run.json``) at or under ``roots``, sorted, each once.
+
+    The walk stops at a run folder (its shards are not searched), skips hidden folders and
+    unreadable ones, and goes at most ``max_depth`` levels down, so a root like ``~`` stays cheap.
+    """
+    found: set[Path] = set()
+    for root in roots:
+        base_depth = len(root.parts)
+        for folder, dirs, _files in os.walk(root, onerror=lambda _err: None):
+            here = Path(folder)
+            if (here / "curate" / "run.json").is_file():
+                found.add(here.resolve())
+                dirs.clear()
+                continue
+            if len(here.parts) - base_depth >= max_depth:
+                dirs.clear()
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found)
+
+
+def make_templates() -> Jinja2Templates:
+    """Jinja2 templates with autoescape on for every file (document text is never trusted)."""
+    env = Environment(
+        loader=FileSystemLoader(str(_HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+class ReadOnly:
+    """ASGI middleware refusing every method but GET and HEAD with 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in READ_METHODS:
+            response = PlainTextResponse(
+                "405 method not allowed: curate serve is read-only",
+                status_code=405,
+                headers={"Allow": "GET, HEAD"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _state(request: Request) -> ServeState:
+    state = request.app.state.serve
+    assert isinstance(state, ServeState)
+    return state
+
+
+async def index(request: Request) -> Response:
+    state = _state(request)
+    runs = find_runs(state.roots)
+    return state.templates.TemplateResponse(
+        request,
+        "index.html",
+        {"runs": runs, "roots": state.roots, "registry": state.registry},
+    )
+
+
+def create_app(*, roots: Sequence[Path], registry: str | None = None) -> Starlette:
+    """The app serving run folders under ``roots`` and, when given, the ``registry``."""
+    from curate.serve import registry_view
+
+    state = ServeState(
+        roots=tuple(Path(r).resolve() for r in roots),
+        registry=registry,
+        templates=make_templates(),
+    )
+    routes: list[BaseRoute] = [
+        Route("/", index, name="index", methods=["GET", "HEAD"]),
+        Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
+    ]
+    routes.extend(registry_view.routes(state))
+    app = Starlette(routes=routes)
+    app.state.serve = state
+    app.add_middleware(ReadOnly)
+    return app
