@@ -215,3 +215,10 @@ def test_dataset_metadata_is_escaped(tmp_path: Path) -> None:
         html = client.get(path).text
         assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;img src=x onerror=" in client.get("/registry/hostile/1.0.0").text
+
+
+def test_a_folder_that_is_not_a_registry_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    page = _client(missing).get("/registry")
+    assert page.status_code == 404 and "no registry here" in page.text
+    assert not missing.exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from curate.errors import DataError
@@ -212,5 +213,14 @@ def open_registry(location: str | None) -> Registry:
         raise DataError(
             "this server has no registry",
             hint="start it with `curate serve REGISTRY_DIR` (or set CURATE_REGISTRY)",
+        )
+    from curate.registry.core import is_remote
+
+    if not is_remote(location) and not (Path(location).expanduser() / "datasets").is_dir():
+        # Opening a folder that is not a registry would create one: this app writes nothing.
+        raise DataError(
+            f"{location}: no registry here (no datasets/ folder)",
+            hint="publish a dataset into it with `curate publish OUT NAME --registry "
+            f"{location}`, or serve another registry",
         )
     return Registry(location)
