@@ -1,0 +1,115 @@
+"""Screenshots of every ``curate serve`` page, for docs/serve.md.
+
+    python scripts/serve_screenshots.py            # writes docs/images/serve/*.png
+
+It builds a small demo first, all with real commands on the repository's sample corpus: the
+quickstart recipe run twice (the second time with a stricter length filter) and published as
+``quickstart`` 1.0.0 and 1.1.0, then an English-only dataset made from ``quickstart@1.1.0``
+(so the lineage graph has an edge). 1.1.0 is tagged ``stable`` and 1.0.0 yanked. The app is
+served on a loopback port and Debian's Chromium (``/usr/bin/chromium``, driven by Playwright)
+takes a full-page screenshot of each page in :data:`PAGES`. Takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+#: (file name, path on the server, what to wait for or do before the shot). ``{run}`` is the
+#: key of the quickstart run folder.
+PAGES: list[tuple[str, str]] = [
+    ("registry", "/registry"),
+    ("registry-versions", "/registry/quickstart"),
+    ("registry-version", "/registry/quickstart/1.1.0"),
+    ("registry-lineage", "/registry/quickstart-en/1.0.0/lineage"),
+    ("registry-diff", "/registry/-/diff?a=quickstart%401.1.0&b=quickstart-en%401.0.0"),
+    ("registry-verify", "/registry/quickstart/1.1.0/verify"),
+]
+
+STRICT = ("quality_word_count >= 5", "quality_word_count >= 40")
+
+
+def curate(*args: str, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "curate", *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"curate {' '.join(args)} failed:\n{done.stderr}")
+
+
+def build_demo(work: Path) -> tuple[Path, Path]:
+    """Run folders under ``work/runs`` and a registry at ``work/registry``."""
+    runs, reg = work / "runs", work / "registry"
+    env = {**os.environ, "CURATE_REGISTRY": str(reg)}
+    quickstart = (ROOT / "recipes" / "quickstart.yaml").read_text(encoding="utf-8")
+    first = runs / "quickstart"
+    curate("run", "recipes/quickstart.yaml", "-o", str(first), env=env)
+    curate("publish", str(first), "quickstart", env=env)
+    strict = work / "quickstart-strict.yaml"
+    strict.write_text(quickstart.replace(*STRICT), encoding="utf-8")
+    second = runs / "quickstart-strict"
+    curate("run", str(strict), "-o", str(second), env=env)
+    curate("publish", str(second), "quickstart", env=env)
+    english = work / "quickstart-en.yaml"
+    english.write_text(
+        "name: quickstart-en\n"
+        "description: The English documents of the quickstart sample.\n"
+        "input: {path: quickstart@1.1.0}\n"
+        "stages:\n"
+        "  - use: filter\n"
+        "    with: {where: \"lang = 'en'\", reason: not-english}\n"
+        f"output: {{path: '{runs / 'quickstart-en'}'}}\n"
+        "card: {pretty_name: curate quickstart sample (English), license: cc0-1.0}\n",
+        encoding="utf-8",
+    )
+    curate("run", str(english), env=env)
+    curate("publish", str(runs / "quickstart-en"), "quickstart-en", env=env)
+    curate("registry", "tag", "quickstart@1.1.0", "stable", env=env)
+    curate("registry", "yank", "quickstart@1.0.0", "--reason", "superseded by 1.1.0", env=env)
+    return runs, reg
+
+
+def shoot(runs: Path, reg: Path, out: Path, *, width: int) -> list[Path]:
+    from serve_harness import chromium, live_server
+
+    from curate.serve.app import create_app
+
+    app = create_app(roots=[runs], registry=str(reg))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with live_server(app) as server, chromium(server.url, width=width, height=800) as browser:
+        page = browser.page()
+        for name, path in PAGES:
+            response = page.goto(server.url + path)
+            if response is None or response.status != 200:
+                raise SystemExit(f"{path}: HTTP {response.status if response else 'no answer'}")
+            target = out / f"{name}.png"
+            page.screenshot(path=str(target), full_page=True)
+            written.append(target)
+        problems = browser.console_errors + browser.dialogs + browser.blocked
+    if problems:
+        raise SystemExit("the pages reported problems:\n" + "\n".join(problems))
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "serve")
+    parser.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="curate-screenshots-") as tmp:
+        runs, reg = build_demo(Path(tmp))
+        for path in shoot(runs, reg, args.out, width=args.width):
+            print(re.sub(r"^" + re.escape(str(ROOT)) + "/", "", str(path)))
+
+
+if __name__ == "__main__":
+    main()
