@@ -17,12 +17,15 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from curate.errors import CurateError
 
 _HERE = Path(__file__).parent
 #: Methods a read-only app answers; everything else is 405 before any route runs.
@@ -43,6 +46,7 @@ def find_runs(roots: Sequence[Path], *, max_depth: int = 4) -> list[Path]:
 
     The walk stops at a run folder (its shards are not searched), skips hidden folders and
     unreadable ones, and goes at most ``max_depth`` levels down, so a root like ``~`` stays cheap.
+    Symlinked folders are not followed, so every run found is inside its root.
     """
     found: set[Path] = set()
     for root in roots:
@@ -50,7 +54,7 @@ def find_runs(roots: Sequence[Path], *, max_depth: int = 4) -> list[Path]:
         for folder, dirs, _files in os.walk(root, onerror=lambda _err: None):
             here = Path(folder)
             if (here / "curate" / "run.json").is_file():
-                found.add(here.resolve())
+                found.add(here)
                 dirs.clear()
                 continue
             if len(here.parts) - base_depth >= max_depth:
@@ -88,25 +92,63 @@ class ReadOnly:
         await self.app(scope, receive, send)
 
 
-def _state(request: Request) -> ServeState:
+def state_of(request: Request) -> ServeState:
+    """The :class:`ServeState` of the app serving ``request``."""
     state = request.app.state.serve
     assert isinstance(state, ServeState)
     return state
 
 
-async def index(request: Request) -> Response:
-    state = _state(request)
-    runs = find_runs(state.roots)
-    return state.templates.TemplateResponse(
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return state_of(request).templates.TemplateResponse(
         request,
-        "index.html",
-        {"runs": runs, "roots": state.roots, "registry": state.registry},
+        "error.html",
+        {"status": exc.status_code, "message": exc.detail, "hint": None},
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
+
+
+async def _curate_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CurateError)
+    return state_of(request).templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": 500, "message": exc.message, "hint": exc.hint},
+        status_code=500,
+    )
+
+
+#: Headers on every response: no script or style from anywhere but this server, no framing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(*, roots: Sequence[Path], registry: str | None = None) -> Starlette:
     """The app serving run folders under ``roots`` and, when given, the ``registry``."""
-    from curate.serve import registry_view
+    from curate.serve import browse, registry_view, runs, whatif
 
     state = ServeState(
         roots=tuple(Path(r).resolve() for r in roots),
@@ -114,11 +156,17 @@ def create_app(*, roots: Sequence[Path], registry: str | None = None) -> Starlet
         templates=make_templates(),
     )
     routes: list[BaseRoute] = [
-        Route("/", index, name="index", methods=["GET", "HEAD"]),
+        *runs.routes(state),
+        *browse.routes(state),
+        *whatif.routes(state),
         Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]
     routes.extend(registry_view.routes(state))
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error, CurateError: _curate_error},
+    )
     app.state.serve = state
     app.add_middleware(ReadOnly)
+    app.add_middleware(SecurityHeaders)
     return app
