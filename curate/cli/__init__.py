@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Model assets: where each is, its checksum and license; fetch one into the cache.",
     ),
     "train": ("curate.cli.train:train", "Train models curate can use (a fastText classifier)."),
+    "serve": (
+        "curate.cli.serve:serve",
+        "Start a read-only local web app over runs, ledgers, audits and the registry.",
+    ),
 }
 
 
