@@ -36,6 +36,10 @@ class DataError(CurateError):
     """Input data cannot be read or violates a contract (file, row, fix)."""
 
 
+class PluginError(CurateError):
+    """A stage broke its contract: a declared column's type, or a broken ``curate.stages`` entry."""
+
+
 class MissingDependencyError(CurateError):
     """An optional package or a model file is not available."""
 

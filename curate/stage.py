@@ -8,8 +8,8 @@ never silent: a stage sets :data:`curate.schema.REASON` (and optionally
 Two flavours exist:
 
 * :class:`MapStage` transforms each batch on its own; executors run it in parallel over shards.
-* :class:`GlobalStage` must see the whole input (deduplication); it consumes every batch, spilling
-  to ``ctx.workdir`` to stay in bounded memory, then yields its output.
+* :class:`curate.core.GlobalStage` must see the whole input (deduplication): three phases (map
+  per part, reduce, apply per part) that the executor schedules; see :mod:`curate.core`.
 
 Examples
 --------
@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -39,7 +39,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from curate import schema
-from curate.errors import RecipeError
+from curate.errors import PluginError, RecipeError
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,12 @@ class StageContext:
     """What an executor tells a stage about where it runs.
 
     ``workdir`` is scratch space private to this stage (spill files); ``workers`` is how many
-    processes the stage may use for its own parallel work.
+    threads the stage may use for its own work (a global stage called on a stream runs its
+    tasks on that many).
     """
 
     workdir: Path
     workers: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Stage(BaseModel):
@@ -149,13 +149,7 @@ class MapStage(Stage):
                     f"stage {self.name} returned {out.num_rows} rows for {batch.num_rows}; "
                     "stages mark removed rows, they never drop them"
                 )
-            yield out
-
-
-class GlobalStage(Stage):
-    """A stage that needs the whole input before it can decide (deduplication)."""
-
-    kind: ClassVar[Literal["map", "global"]] = "global"
+            yield conform_output(self, out)
 
 
 def mark_removed(
@@ -186,3 +180,51 @@ def set_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.RecordB
         if internal in names:
             pos = min(pos, names.index(internal))
     return batch.add_column(pos, name, values)
+
+
+def conform_output(stage: Stage, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with each column ``stage`` declares in :meth:`Stage.output_fields` of its type.
+
+    A column of another type is cast when Arrow can do so safely (no overflow, no truncation);
+    otherwise, and for a declared column the stage did not write, :class:`PluginError` names the
+    stage, the column and both types. Executors call this on every batch a stage returns.
+
+    >>> class Count(MapStage):
+    ...     name = "example.count"
+    ...     summary = "Counts."
+    ...     def output_fields(self) -> list[pa.Field]:
+    ...         return [pa.field("n", pa.int64())]
+    ...     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+    ...         return batch
+    >>> small = pa.record_batch({"n": pa.array([1], pa.int8())})
+    >>> conform_output(Count(), small).schema.field("n").type
+    DataType(int64)
+    >>> try:
+    ...     conform_output(Count(), pa.record_batch({"n": ["one"]}))
+    ... except PluginError as err:
+    ...     print(err.message.split(", and")[0])
+    stage 'example.count' wrote column 'n' as string, but declares int64
+    """
+    names = batch.schema.names
+    for declared in stage.output_fields():
+        if declared.name not in names:
+            raise PluginError(
+                f"stage {stage.name!r} declares the output column {declared.name!r} "
+                f"({declared.type}) but did not write it",
+                hint="write the column in every batch, or leave it out of output_fields()",
+            )
+        i = names.index(declared.name)
+        actual = batch.schema.field(i).type
+        if actual == declared.type:
+            continue
+        try:
+            values = batch.column(i).cast(declared.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise PluginError(
+                f"stage {stage.name!r} wrote column {declared.name!r} as {actual}, but declares "
+                f"{declared.type}, and its values do not convert: {exc}",
+                hint="return the declared type from the stage, or declare the type it writes "
+                "in output_fields()",
+            ) from exc
+        batch = batch.set_column(i, declared.name, values)
+    return batch

@@ -133,14 +133,16 @@ def test_connect_joins_the_given_cluster_or_starts_a_quiet_local_one(
 
 
 @pytest.mark.ray
-def test_part_pool_runs_tasks_on_ray_in_submission_order(ray_session: None) -> None:
-    from curate.executor.ray_pool import RayPartPool
+def test_task_pool_runs_tasks_on_ray_in_submission_order(ray_session: None) -> None:
+    from functools import partial
 
-    with RayPartPool(2) as pool:
+    from curate.executor.ray_pool import RayTaskPool
+
+    with RayTaskPool(2) as pool:
         for base in (2, 3, 5):
-            pool.submit(pow, base, 3)
+            pool.submit(partial(pow, base, 3))
         assert pool.results() == [8, 27, 125]
-        pool.submit(divmod, 1, 0)
+        pool.submit(partial(divmod, 1, 0))
         with pytest.raises(ZeroDivisionError):
             pool.results()
 
@@ -191,23 +193,21 @@ def test_apply_tasks_get_only_their_parts_decisions(ray_session: None, tmp_path:
     """Each Ray task is sent the decisions about its own part, not the whole corpus's."""
     import pyarrow as pa
 
-    from curate.dedup.partwise import PartApply
-    from curate.dedup.spill import InputSpill
-    from curate.executor.ray_pool import RayPartPool
-    from curate.stage import StageContext
+    from curate.core.parts import InputSpill
+    from curate.core.run import decide
+    from curate.executor.ray_pool import RayTaskPool
     from curate.stages.dedup_exact import DedupExact
 
     texts = [f"document {i % 50}" for i in range(400)]
     batch = pa.record_batch({"id": [f"d{i}" for i in range(400)], "text": texts})
     spill = InputSpill(tmp_path / "in", part_rows=100)
     stage = DedupExact()
-    stage.setup(StageContext(workdir=tmp_path / "work"))
-    with RayPartPool(2) as pool:
-        apply: PartApply = stage.prepare(spill.stream([batch]), pool, tmp_path)
-    narrowed = [apply.narrow(p) for p in spill.parts]
-    assert [len(n.decisions.docs) for n in narrowed] == [100, 100, 100, 100]  # type: ignore[attr-defined]
+    with RayTaskPool(2) as pool:
+        parts, decisions, task = decide(stage, spill.stream([batch]), pool, tmp_path)
+    narrowed = [stage.narrow(decisions, p) for p in parts]
+    assert [len(n.docs) for n in narrowed] == [100, 100, 100, 100]
     removed = [
-        pa.Table.from_batches(list(n(p))).column("__curate_reason").null_count
-        for n, p in zip(narrowed, spill.parts)
+        pa.Table.from_batches(list(stage.apply(p, n, task))).column("__curate_reason").null_count
+        for n, p in zip(narrowed, parts)
     ]
     assert removed == [50, 0, 0, 0]

@@ -1,7 +1,7 @@
 """From spilled band keys to clusters: candidate edges, verification and the kept document.
 
 Band files are grouped with Polars one slice at a time (a band, and a range of keys if one
-band's rows would not fit ``memory_limit``), so memory follows the slice, not the corpus. Only
+band's rows would not fit a task's memory), so memory follows the slice, not the corpus. Only
 documents that share a band key with another produce edges; everything after this point holds
 those documents only.
 
@@ -17,9 +17,11 @@ those documents only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +29,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.partwise import Pool
+from curate.core.parts import key_ranges
+from curate.core.pool import Call
 from curate.dedup.signatures import jaccard
-from curate.dedup.spill import key_ranges
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +68,23 @@ def candidate_edges(
     *,
     bands: int,
     docs: int,
-    memory_limit: int,
+    memory: int,
     pair_cap: int,
-    pool: Pool,
-) -> tuple[I64, I64]:
+) -> Generator[list[Call], list[Any], tuple[I64, I64]]:
     """Distinct candidate edges ``(later doc, earlier doc)`` over all band files.
 
-    The reduce side of a shuffle by band key: one pool task per band, or per key range of a band
-    when a band's rows would not fit ``memory_limit`` divided among the pool's workers. The band
-    files hold one row group per band, sorted by key, so each task reads only its own rows.
+    The reduce side of a shuffle by band key: one task per band, or per key range of a band
+    when a band's rows would not fit one task's ``memory``. The band files hold one row group
+    per band, sorted by key, so each task reads only its own rows.
     """
     if not files:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     paths = [str(f) for f in files]
-    for band in range(bands):
-        for lo, hi in key_ranges(docs, BAND_ROW_BYTES, memory_limit // pool.workers):
-            pool.submit(_slice_edges, paths, band, lo, hi, pair_cap)
-    found: list[tuple[I64, I64]] = pool.results()
+    found: list[tuple[I64, I64]] = yield [
+        partial(_slice_edges, paths, band, lo, hi, pair_cap)
+        for band in range(bands)
+        for lo, hi in key_ranges(docs, BAND_ROW_BYTES, memory)
+    ]
     u = np.concatenate([f[0] for f in found])
     v = np.concatenate([f[1] for f in found])
     if len(u) == 0:
@@ -117,13 +119,17 @@ class SignatureTable:
 
 
 def load_signatures(
-    files: Sequence[Path], wanted: I64, num_perm: int, pool: Pool
-) -> SignatureTable:
-    """Read the rows of the sorted document indices ``wanted``: one pool task per file."""
-    shared = pool.share(wanted)
-    for path in files:
-        pool.submit(_file_signatures, path, shared, num_perm)
-    found = [f for f in pool.results() if f is not None]
+    files: Sequence[Path], wanted: I64, num_perm: int, scratch: Path
+) -> Generator[list[Call], list[Any], SignatureTable]:
+    """Read the rows of the sorted document indices ``wanted``: one task per file.
+
+    ``wanted`` goes to the tasks as a file in ``scratch``, read once by each, rather than as an
+    argument copied into every task.
+    """
+    wanted_path = scratch / "wanted.npy"
+    np.save(wanted_path, wanted)
+    results = yield [partial(_file_signatures, path, wanted_path, num_perm) for path in files]
+    found = [f for f in results if f is not None]
     if not found:
         return SignatureTable(
             np.zeros(0, np.int64),
@@ -139,9 +145,10 @@ def load_signatures(
     )
 
 
-def _file_signatures(path: Path, wanted: I64, num_perm: int) -> SignatureTable | None:
+def _file_signatures(path: Path, wanted_path: Path, num_perm: int) -> SignatureTable | None:
     if not path.exists():
         return None
+    wanted = np.load(wanted_path)
     table = pq.read_table(path)
     doc = table.column("doc").to_numpy()
     take = np.flatnonzero(np.isin(doc, wanted, assume_unique=True))

@@ -1,6 +1,6 @@
 """Near-duplicate clusters from spilled bands and signatures, as per-row decisions.
 
-Global indices ``0 .. pinned - 1`` are documents of ``against`` datasets, the rest the input; a
+Global indices ``-pinned .. -1`` are documents of ``against`` datasets, ``0 ..`` the input; a
 cluster that holds a pinned document keeps it (it is not in the output) and loses every input
 member, which the ledger then attributes to that dataset.
 """
@@ -8,16 +8,19 @@ member, which the ledger then attributes to that dataset.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate import schema
+from curate.core.global_stage import column_values
+from curate.core.parts import Part
+from curate.core.pool import Call
 from curate.dedup.candidates import (
     candidate_edges,
     choose_kept,
@@ -25,8 +28,6 @@ from curate.dedup.candidates import (
     similarities,
 )
 from curate.dedup.decisions import RowDecisions, empty_decisions
-from curate.dedup.partwise import Pool, gather
-from curate.dedup.spill import Part
 from curate.dedup.unionfind import components
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ class ClusterPlan:
     verify_threshold: float | None
     keep: Literal["first", "longest", "highest"]
     remove: bool
-    memory_limit: int
 
 
 @dataclass(frozen=True)
@@ -64,36 +64,41 @@ class Source:
     rows: int
 
 
-def _ids(sources: Sequence[Source], docs: np.ndarray, pool: Pool) -> list[pa.Array]:
+def _ids(
+    sources: Sequence[Source], docs: np.ndarray
+) -> Generator[list[Call], list[Any], list[pa.Array]]:
     """Ids of the sorted global indices ``docs``, source by source."""
     out: list[pa.Array] = []
     for src in sources:
         lo, hi = np.searchsorted(docs, [src.start, src.start + src.rows])
-        out.append(gather(src.parts, schema.ID, docs[lo:hi], pool).cast(pa.string()))
+        ids = yield from column_values(src.parts, schema.ID, docs[lo:hi])
+        out.append(ids.cast(pa.string()))
     return out
 
 
 def cluster_decisions(
-    work: Path, sources: Sequence[Source], pinned: int, plan: ClusterPlan, pool: Pool
-) -> RowDecisions:
+    work: Path, sources: Sequence[Source], plan: ClusterPlan, memory: int
+) -> Generator[list[Call], list[Any], RowDecisions]:
     """Decisions for every input document in a cluster of two or more.
 
-    Their indices count from the input's first document (``pinned`` is subtracted).
+    Documents of ``against`` datasets have negative indices, before the input's, which count
+    from its first document; ``memory`` is what one task may hold.
     """
     total = sum(s.rows for s in sources)
-    u, v = candidate_edges(
+    u, v = yield from candidate_edges(
         sorted(work.glob("bands-*.parquet")),
         bands=plan.bands,
         docs=total,
-        memory_limit=plan.memory_limit,
+        memory=memory,
         pair_cap=PAIR_CAP if plan.verify_threshold else 0,
-        pool=pool,
     )
     log.info("dedup.minhash: %d candidate edges among %d documents", len(u), total)
     if not len(u):
         return empty_decisions(COLUMNS)
     wanted = np.unique(np.concatenate([u, v]))
-    table = load_signatures(sorted(work.glob("sigs-*.parquet")), wanted, plan.num_perm, pool)
+    table = yield from load_signatures(
+        sorted(work.glob("sigs-*.parquet")), wanted, plan.num_perm, work
+    )
     if plan.verify_threshold is not None:
         ok = similarities(u, v, table) >= plan.verify_threshold
         log.info("dedup.minhash: %d of %d edges verified", int(ok.sum()), len(u))
@@ -107,20 +112,21 @@ def cluster_decisions(
         "longest": table.length[rows].astype(np.float64),
         "highest": table.score[rows],
     }[plan.keep]
-    kept = choose_kept(nodes, roots, value=value, pinned=pinned)
+    kept = choose_kept(nodes, roots, value=value, pinned=0)
     _, inverse, sizes = np.unique(roots, return_inverse=True, return_counts=True)
     similarity = similarities(nodes, kept, table)
     del table
 
-    inputs = nodes >= pinned
+    inputs = nodes >= 0
     nodes, kept, similarity = nodes[inputs], kept[inputs], similarity[inputs]
     sizes = sizes[inverse][inputs]
     kept_docs = np.unique(kept)
-    kept_ids = pa.concat_arrays([pa.array([], pa.string()), *_ids(sources, kept_docs, pool)]).take(
+    ids = yield from _ids(sources, kept_docs)
+    kept_ids = pa.concat_arrays([pa.array([], pa.string()), *ids]).take(
         pa.array(np.searchsorted(kept_docs, kept))
     )
     removed = (nodes != kept) & plan.remove
-    other = removed & (kept < pinned)
+    other = removed & (kept < 0)
     sims = pc.cast(pc.round(pa.array(similarity), 3), pa.string())
     own = pc.binary_join_element_wise("kept=", kept_ids, " similarity=", sims, "")
     names = _dataset_names(sources, kept)
@@ -132,7 +138,7 @@ def cluster_decisions(
     reasons = pc.if_else(pa.array(other), NEAR_OTHER, pc.if_else(pa.array(removed), NEAR, none))
     log.info("dedup.minhash: %d clusters, %d documents in them", len(kept_docs), len(nodes))
     return RowDecisions(
-        nodes - pinned,
+        nodes,
         reasons,
         details,
         {"dup_cluster": kept_ids, "dup_cluster_size": pa.array(sizes, pa.int64())},

@@ -1,4 +1,4 @@
-"""Per-row decisions of a global stage, applied to the spilled input as it streams back.
+"""Per-row decisions of a global stage, applied to its input part by part.
 
 Only rows with a decision (duplicates, members of clusters) are held, sorted by their global
 index; every other row gets the column defaults. Applying them to a batch is a slice by binary
@@ -22,9 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from curate.dedup.spill import ROW_GROUP, Part
+from curate.core.parts import Part
 from curate.stage import mark_removed, set_column
 
 
@@ -76,29 +75,16 @@ class RowDecisions:
         )
 
 
-@dataclass
-class DecisionApply:
-    """:class:`RowDecisions` applied part by part; ``defaults`` gives undecided rows' columns.
-
-    ``defaults`` must be a module-level function so that the whole object pickles for a task.
-    """
-
-    decisions: RowDecisions
-    defaults: Callable[[pa.RecordBatch], Mapping[str, pa.Array]]
-
-    def __call__(self, part: Part) -> Iterator[pa.RecordBatch]:
-        start = part.start
-        for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(batch_size=ROW_GROUP):
-            yield self.decisions.apply(start, batch, self.defaults(batch))
-            start += batch.num_rows
-
-    def empty(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        return self.decisions.apply(0, batch, self.defaults(batch))
-
-    def narrow(self, part: Part) -> DecisionApply:
-        return DecisionApply(
-            self.decisions.narrow(part.start, part.start + part.rows), self.defaults
-        )
+def apply_to_part(
+    decisions: RowDecisions,
+    part: Part,
+    defaults: Callable[[pa.RecordBatch], Mapping[str, pa.Array]],
+) -> Iterator[pa.RecordBatch]:
+    """The rows of ``part`` with ``decisions`` applied; ``defaults`` fills undecided rows."""
+    start = part.start
+    for batch in part.batches():
+        yield decisions.apply(start, batch, defaults(batch))
+        start += batch.num_rows
 
 
 def empty_decisions(columns: Mapping[str, pa.DataType]) -> RowDecisions:

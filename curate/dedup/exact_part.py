@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from curate.dedup.spill import ROW_GROUP, Part, write_atomic
+from curate.core.parts import ROW_GROUP, Part, write_atomic
 from curate.dedup.textnorm import Step, normalize_texts
 
 #: Row group size of sorted hash files (readers prune row groups by hash range).

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curate.core.parts import Part, write_atomic, write_groups
 from curate.dedup.shingles import Shingler
 from curate.dedup.signatures import band_keys, permutations, signatures
-from curate.dedup.spill import Part, write_atomic, write_groups
 from curate.dedup.tokens import Tokenizer
 
 #: Documents shingled at once: bounds the working set (about 80 bytes per token) per worker.

@@ -1,7 +1,8 @@
-"""Running a global stage (deduplication) in the driver over the whole previous output.
+"""What running a global stage needs besides its phases: shard sizes, output and stats, files.
 
-The stage's kept rows are written as shard files of ``shard_rows`` rows, which the map stages
-of its segment then read one shard per task; its removed rows go to its own ledger files.
+:mod:`curate.executor.part_global` runs the phases; its apply tasks write each part's kept rows
+as shard files of at most ``shard_rows`` rows with :class:`SplitWriter`, which the map stages of
+the segment then read one shard per task, and its removed rows as the part's own ledger file.
 """
 
 from __future__ import annotations
@@ -10,17 +11,15 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from curate.executor.plan import StageStats, Step
 from curate.executor.split import split_removed
-from curate.executor.state import crash_point
 from curate.io.writer import Compression, ShardWriter
 from curate.stage import StageContext
 
@@ -46,24 +45,15 @@ class GlobalOutput:
     stats: StageStats = field(default_factory=StageStats)
 
 
-def read_files(files: Iterable[Path]) -> Iterator[pa.RecordBatch]:
-    for path in files:
-        # Without pre_buffer=False, pyarrow keeps every column chunk it has read in memory
-        # until the file is closed: a whole file's worth, however it is iterated.
-        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=10_000)
-
-
 class Timed(Generic[T]):
     """Wrap an upstream iterator so a global stage's own time can be told from its input's.
 
-    ``total`` adds up ``size`` of every item; with ``keep``, ``items`` lists them.
+    ``total`` adds up ``size`` of every item.
     """
 
-    def __init__(self, it: Iterable[T], size: Callable[[T], int], *, keep: bool = False) -> None:
+    def __init__(self, it: Iterable[T], size: Callable[[T], int]) -> None:
         self.it = iter(it)
         self.size = size
-        self.keep = keep
-        self.items: list[T] = []
         self.total = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
@@ -79,8 +69,6 @@ class Timed(Generic[T]):
                 self.seconds += time.perf_counter() - start
                 self.cpu_seconds += time.process_time() - cpu
             self.total += self.size(item)
-            if self.keep:
-                self.items.append(item)
             yield item
 
 
@@ -141,35 +129,3 @@ def clear_stage_files(step: Step, work: Path, segment: int, ctx: StageContext) -
         folder.mkdir(parents=True, exist_ok=True)
         _clear(folder, prefix)
     return out_dir, ledger_dir
-
-
-def run_global(
-    step: Step,
-    upstream: Iterable[pa.RecordBatch],
-    *,
-    work: Path,
-    segment: int,
-    shards: ShardConfig,
-    workers: int,
-    extra: Mapping[str, Any],
-) -> GlobalOutput:
-    """Run ``step`` over ``upstream``; write kept rows as shards and removed rows as a ledger."""
-    ctx = StageContext(workdir=work / f"stage-{step.index:02d}", workers=workers, extra=extra)
-    out_dir, ledger_dir = clear_stage_files(step, work, segment, ctx)
-    ledger_prefix = f"{step.index:02d}-{step.label}"
-    step.stage.setup(ctx)
-    res = GlobalOutput()
-    timed = Timed(upstream, lambda batch: batch.num_rows)
-    sink = SplitWriter(out_dir / "global", ledger_dir / ledger_prefix, step.label, shards)
-    start, cpu = time.perf_counter(), time.process_time()
-    for out in step.stage(timed):
-        sink.write(out)
-        crash_point("global-batch")
-    res.stats.seconds = time.perf_counter() - start - timed.seconds
-    # Includes the stage's own worker threads; its Ray tasks' CPU time is on other processes.
-    res.stats.cpu_seconds = time.process_time() - cpu - timed.cpu_seconds
-    res.files, res.rows, res.ledgers = sink.close()
-    res.stats.rows_in, res.stats.rows_out = timed.total, sink.rows_out
-    res.stats.removed_by_reason.update(sink.counts)
-    shutil.rmtree(ctx.workdir, ignore_errors=True)
-    return res

@@ -1,9 +1,10 @@
 """Running a plan's segments over shards, recording progress so an interrupted run can resume.
 
 Executors differ only in where a shard's map stages and a global stage's tasks run (a
-:class:`ShardBackend` and the pool it offers); the order of work, the file layout and the
+:class:`ShardBackend` and the task pool it opens); the order of work, the file layout and the
 progress markers are the same for all of them, so their outputs are identical and either can
-finish a run the other started.
+finish a run the other started. A global stage runs one way, whatever the backend and wherever
+it is in the recipe: its phases as tasks on the backend's pool (:mod:`.part_global`).
 
 Units of work and their markers (see :mod:`curate.executor.state`):
 
@@ -25,11 +26,10 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from curate.dedup.partwise import PartwiseStage
-from curate.dedup.pool import PartPool
-from curate.dedup.spill import Part
-from curate.executor.driver_global import GlobalOutput, ShardConfig, read_files, run_global
-from curate.executor.part_global import file_parts, run_partwise, write_parts
+from curate.core import Part
+from curate.core.pool import TaskPool
+from curate.executor.driver_global import GlobalOutput, ShardConfig
+from curate.executor.part_global import file_parts, run_global, write_parts
 from curate.executor.plan import Segment, StageStats, Step
 from curate.executor.read_tasks import plan_reads
 from curate.executor.source import InputStream
@@ -46,13 +46,12 @@ class ShardBackend(Protocol):
 
     #: True when every shard must be a Parquet file (workers may be on other machines).
     materialize: bool
-    #: Processes a global stage may use on the driver.
-    workers: int
-    #: Offered to global stages as ``StageContext.extra`` (e.g. a cluster-wide ``part_pool``).
-    stage_extra: dict[str, Any]
 
     def run(self, tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
         """Run each task once; results may come in any order."""
+
+    def task_pool(self) -> TaskPool:
+        """A new pool for a global stage's tasks."""
 
 
 @dataclass
@@ -199,28 +198,13 @@ class Engine:
         prev_rows: list[int],
         shards: ShardConfig,
     ) -> GlobalOutput:
-        """Run a segment's global stage: partwise when it can be, else over one stream."""
-        work, extra = self.state.work, self.backend.stage_extra
-        if isinstance(step.stage, PartwiseStage):
-            parts: Iterable[Part] = (
-                write_parts(source, work / "seg0", shards)
-                if k == 0
-                else file_parts(prev, prev_rows)
-            )
-            with extra.get("part_pool", PartPool)(self.backend.workers) as pool:
-                return run_partwise(
-                    step, parts, work=work, segment=k, shards=shards, pool=pool, extra=extra
-                )
-        upstream = source if k == 0 else read_files(prev)
-        return run_global(
-            step,
-            upstream,
-            work=work,
-            segment=k,
-            shards=shards,
-            workers=self.backend.workers,
-            extra=extra,
+        """Run a segment's global stage over the input (first segment) or the previous files."""
+        work = self.state.work
+        parts: Iterable[Part] = (
+            write_parts(source, work / "seg0", shards) if k == 0 else file_parts(prev, prev_rows)
         )
+        with self.backend.task_pool() as pool:
+            return run_global(step, parts, work=work, segment=k, shards=shards, pool=pool)
 
     def _task(self, seg: Segment, i: int, shards: ShardConfig, **data: Any) -> ShardTask:
         work = self.state.work

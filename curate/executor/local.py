@@ -16,11 +16,11 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from curate.core.pool import ThreadPool
 from curate.executor.driver_global import ShardConfig
 from curate.executor.engine import Engine, ExecResult, Progress
 from curate.executor.plan import Segment
@@ -49,7 +49,6 @@ class LocalBackend:
 
     def __init__(self, segments: list[Segment], work: str, *, workers: int) -> None:
         self.workers = max(1, workers)
-        self.stage_extra: dict[str, Any] = {}
         steps = {s.index: s.map_steps for s in segments}
         level = logging.getLogger().level
         self.pool: ProcessPoolExecutor | None = None
@@ -83,6 +82,10 @@ class LocalBackend:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
+
+    def task_pool(self) -> ThreadPool:
+        """Threads in this process: a global stage's tasks release the GIL in their heavy steps."""
+        return ThreadPool(self.workers)
 
     def __enter__(self) -> LocalBackend:
         return self

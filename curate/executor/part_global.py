@@ -1,27 +1,29 @@
-"""Running a partwise global stage (``dedup.*``) with its work spread over a pool's tasks.
+"""Running a segment's global stage: its three phases as tasks on the backend's pool.
 
 The stage's input is a list of Parquet parts: the previous segment's shard files, or, for a
 stage that comes first, the input written as parts of ``shard_rows`` rows as it is read. The
-stage's per-part work and its grouping run as pool tasks (see :mod:`curate.dedup.partwise`);
-then one task per part applies the decision and writes that part's kept rows
-(``segK/global-PPPPP-NNN.parquet``) and removed rows (its own ledger file). The process that
-runs this module only decides: documents go from part files to output files inside tasks,
-which the Ray executor runs anywhere on the cluster. Both executors run this same code, with a
-thread pool or a Ray pool, so their output files are the same.
+map tasks and the reduce's tasks run through :func:`curate.core.run.decide`; then one task per
+part applies the decisions and writes that part's kept rows (``segK/global-PPPPP-NNN.parquet``)
+and removed rows (its own ledger file). The process that runs this module only decides:
+documents go from part files to output files inside tasks, which the Ray executor runs anywhere
+on the cluster. Both executors run this same code, with a thread pool or a Ray pool, so their
+output files are the same.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from curate.dedup.partwise import PartApply, PartwiseStage, Pool
-from curate.dedup.spill import Part
+from curate.core import GlobalStage, Part, Task
+from curate.core.pool import TaskPool
+from curate.core.run import decide
 from curate.executor.driver_global import (
     GlobalOutput,
     ShardConfig,
@@ -32,7 +34,7 @@ from curate.executor.driver_global import (
 from curate.executor.plan import Step
 from curate.executor.state import crash_point
 from curate.io.writer import ShardWriter
-from curate.stage import StageContext
+from curate.stage import StageContext, conform_output
 
 
 def file_parts(files: Iterable[Path], rows: Iterable[int]) -> list[Part]:
@@ -77,17 +79,19 @@ def _new_parts(writer: ShardWriter, parts: list[Part], upto: int) -> Iterator[Pa
 
 
 def write_part(
-    apply: PartApply,
+    stage: GlobalStage,
+    decisions: Any,
     part: Part,
+    task: Task,
     out_prefix: Path,
     ledger_prefix: Path,
     label: str,
     shards: ShardConfig,
 ) -> GlobalOutput:
-    """Apply the stage's decision to one part; write its kept rows and its ledger rows."""
+    """Apply the stage's decisions to one part; write its kept rows and its ledger rows."""
     sink = SplitWriter(out_prefix, ledger_prefix, label, shards)
-    for out in apply(part):
-        sink.write(out)
+    for out in stage.apply(part, decisions, task):
+        sink.write(conform_output(stage, out))
         crash_point("global-batch")
     res = GlobalOutput()
     res.files, res.rows, res.ledgers = sink.close()
@@ -96,34 +100,37 @@ def write_part(
     return res
 
 
-def run_partwise(
+def run_global(
     step: Step,
     parts: Iterable[Part],
     *,
     work: Path,
     segment: int,
     shards: ShardConfig,
-    pool: Pool,
-    extra: Mapping[str, Any],
+    pool: TaskPool,
 ) -> GlobalOutput:
-    """Run the partwise stage of ``step`` over ``parts``; one output and ledger per part."""
+    """Run the global stage of ``step`` over ``parts``; one output and ledger per part."""
     stage = step.stage
-    assert isinstance(stage, PartwiseStage)
-    ctx = StageContext(workdir=work / f"stage-{step.index:02d}", workers=pool.workers, extra=extra)
+    assert isinstance(stage, GlobalStage)
+    ctx = StageContext(workdir=work / f"stage-{step.index:02d}")
     out_dir, ledger_dir = clear_stage_files(step, work, segment, ctx)
     stage.setup(ctx)
     start, cpu = time.perf_counter(), time.process_time()
-    timed = Timed(parts, lambda part: part.rows, keep=True)
-    apply = stage.prepare(timed, pool, ctx.workdir)
-    for part in timed.items:
+    timed = Timed(parts, lambda part: part.rows)
+    seen, decisions, task = decide(stage, timed, pool, ctx.workdir)
+    for part in seen:
         pool.submit(
-            write_part,
-            apply.narrow(part),
-            part,
-            out_dir / f"global-{part.index:05d}",
-            ledger_dir / f"{step.index:02d}-{step.label}-{part.index:05d}",
-            step.label,
-            shards,
+            partial(
+                write_part,
+                stage,
+                stage.narrow(decisions, part),
+                part,
+                task,
+                out_dir / f"global-{part.index:05d}",
+                ledger_dir / f"{step.index:02d}-{step.label}-{part.index:05d}",
+                step.label,
+                shards,
+            )
         )
     res = GlobalOutput()
     for out in pool.results():
@@ -132,7 +139,7 @@ def run_partwise(
         res.ledgers.extend(out.ledgers)
         res.stats.add(out.stats)
     res.stats.seconds = time.perf_counter() - start - timed.seconds
-    # The stage's threads count; its Ray tasks' CPU time is on other processes.
+    # The pool's threads count; its Ray tasks' CPU time is on other processes.
     res.stats.cpu_seconds = time.process_time() - cpu - timed.cpu_seconds
     shutil.rmtree(ctx.workdir, ignore_errors=True)
     return res

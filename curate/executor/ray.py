@@ -7,8 +7,9 @@ shard's rows (a row range of a Parquet input, see :mod:`curate.executor.read_tas
 file) and writing its output and ledger next to it. The order of work, the
 files and the progress markers are those of the local executor (see
 :mod:`curate.executor.engine`), so both give the same output and either can resume a run the
-other started. Global stages run in the driver, and are offered a
-:class:`~curate.executor.ray_pool.RayPartPool` for their per-part work; see ``docs/scale.md``.
+other started. A global stage's tasks (map per part, key-range reduces, apply per part) run as
+Ray tasks (:class:`~curate.executor.ray_pool.RayTaskPool`); the driver holds only the decisions;
+see ``docs/scale.md``.
 
 Ray is imported only here, and only when a run asks for it.
 """
@@ -32,7 +33,7 @@ from curate.errors import MissingDependencyError
 from curate.executor.driver_global import ShardConfig
 from curate.executor.engine import Engine, ExecResult, Progress
 from curate.executor.plan import Segment, Step
-from curate.executor.ray_pool import RayPartPool
+from curate.executor.ray_pool import RayTaskPool
 from curate.executor.source import InputStream
 from curate.executor.state import RunState
 from curate.executor.worker import ShardResult, ShardTask, init_worker, run_shard
@@ -72,7 +73,10 @@ class RayBackend:
         self.work = work
         self.workers = workers
         self.actors = actors
-        self.stage_extra: dict[str, Any] = {"part_pool": RayPartPool}
+
+    def task_pool(self) -> RayTaskPool:
+        """Ray tasks of one CPU each, anywhere on the cluster."""
+        return RayTaskPool(self.workers)
 
     def run(self, tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
         import ray.data
@@ -145,7 +149,7 @@ def connect(address: str | None, workers: int) -> bool:
 
 
 class RayExecutor:
-    """Run segments on Ray: map stages in Ray Data actors, global stages in the driver."""
+    """Run segments on Ray: map stages in Ray Data actors, global stages' phases in Ray tasks."""
 
     def __init__(
         self, *, workers: int = 1, address: str | None = None, progress: Progress | None = None

@@ -1,43 +1,39 @@
-"""A pool for a global stage's per-part work whose tasks run anywhere on a Ray cluster.
+"""A task pool whose tasks run anywhere on a Ray cluster.
 
-The ``dedup.*`` stages spill their input to Parquet parts and run one pure function per part
-(hashing, shingling and MinHash signing), each reading its part and writing its output next to
-it, through a pool with :class:`curate.dedup.pool.PartPool`'s interface: ``submit(fn, *args)``,
-``results()`` in submission order, ``close()``. :class:`RayPartPool` has the same interface
-with every task a Ray task, so that work, the bulk of a deduplication's CPU time, spreads over
-the cluster while grouping and clustering stay in the driver in bounded memory. The parts live
-in the run's working folder, which on a cluster is on storage that every node sees.
-
-The Ray executor offers it to global stages as ``StageContext.extra["part_pool"]``.
+A global stage's phases (see :mod:`curate.core`) are calls that read Parquet parts and write
+their results in the stage's scratch folder, which on a cluster is on storage every node sees.
+:class:`RayTaskPool` has :class:`curate.core.pool.ThreadPool`'s interface, ``submit(call)``,
+``results()`` in submission order and ``close()``, with every call a Ray task of one CPU, so the
+per-part work, the key-range reduces and the per-part apply (the bulk of a deduplication's CPU
+time) spread over the cluster, while the process that schedules holds only the decisions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from curate.dedup.pool import ClosingPool
+from curate.core.pool import Call, ClosingPool
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(*args)
+def _call(call: Call) -> Any:
+    return call()
 
 
-class RayPartPool(ClosingPool):
-    """Runs ``fn(*args)`` tasks as Ray tasks of one CPU each; results in submission order."""
+class RayTaskPool(ClosingPool):
+    """Runs calls as Ray tasks of one CPU each; results in submission order."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._refs: list[Any] = []
         self._remote: Any = None
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, call: Call) -> None:
         import ray
 
         if self._remote is None:
-            # One remote trampoline for every callable: functions, builtins and partials alike.
+            # One remote trampoline for every call: bound methods, builtins and partials alike.
             self._remote = ray.remote(num_cpus=1, max_retries=0)(_call)
-        self._refs.append(self._remote.remote(fn, *args))
+        self._refs.append(self._remote.remote(call))
 
     def results(self) -> list[Any]:
         """Wait for every task; their results in submission order (a task's error is raised)."""
@@ -45,12 +41,6 @@ class RayPartPool(ClosingPool):
 
         refs, self._refs = self._refs, []
         return list(ray.get(refs))
-
-    def share(self, value: Any) -> Any:
-        """``value`` in the object store once, so tasks on any node read one copy."""
-        import ray
-
-        return ray.put(value)
 
     def close(self) -> None:
         import ray

@@ -20,7 +20,7 @@ from curate.executor.read_tasks import ReadTask, read_rows
 from curate.executor.report import IdTally
 from curate.executor.split import split_removed
 from curate.io.writer import Compression, ShardWriter, write_table_atomic
-from curate.stage import MapStage, StageContext
+from curate.stage import MapStage, StageContext, conform_output
 
 BATCH_ROWS = 10_000
 _STEPS: dict[int, list[Step]] = {}
@@ -142,6 +142,7 @@ def run_shard(task: ShardTask) -> ShardResult:
                     f"stage {step.label} returned {out.num_rows} rows for "
                     f"{batch.num_rows}; stages mark removals, never drop rows"
                 )
+            out = conform_output(stage, out)
             kept, removed, counts = split_removed(out, step.label)
             st = stats[step.label]
             st.rows_in += batch.num_rows

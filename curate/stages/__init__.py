@@ -2,7 +2,9 @@
 
 Built-ins are listed explicitly and imported lazily, so ``curate stages`` never imports torch.
 A plugin registers ``name = "package.module:StageClass"`` in its entry point group
-``curate.stages``; a plugin that reuses a taken name is an error, not a silent override.
+``curate.stages``; a plugin that reuses a taken name is an error, not a silent override, and an
+entry point that does not load, or names something other than a stage, is a
+:class:`~curate.errors.PluginError` naming the distribution and the entry point.
 
 >>> from curate.stages import get_stage
 >>> get_stage("filter").name
@@ -14,9 +16,9 @@ from __future__ import annotations
 import difflib
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
-from curate.errors import RecipeError
+from curate.errors import PluginError, RecipeError
 from curate.stage import Stage
 
 #: Built-in stage name -> "module:Class". One stage per module.
@@ -47,32 +49,58 @@ def _load(ref: str) -> type[Stage]:
     return obj
 
 
+def _origin(ep: EntryPoint) -> str:
+    dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
+    return f"entry point {ep.name} = {ep.value!r} of {dist} (group {ENTRY_POINT_GROUP})"
+
+
+def _load_plugin(ep: EntryPoint) -> type[Stage]:
+    """The class of a plugin's entry point; a broken one is a :class:`PluginError`."""
+    try:
+        obj = ep.load()
+    except Exception as exc:
+        raise PluginError(
+            f"{_origin(ep)} does not load: {type(exc).__name__}: {exc}",
+            hint="reinstall or fix that package, or uninstall it to run without the stage",
+        ) from exc
+    if not (isinstance(obj, type) and issubclass(obj, Stage)):
+        raise PluginError(
+            f"{_origin(ep)} names {obj!r}, not a subclass of curate.stage.Stage",
+            hint="point the entry point at a MapStage or curate.core.GlobalStage subclass",
+        )
+    if obj.name != ep.name:
+        raise PluginError(
+            f"{_origin(ep)} names a stage that declares name {obj.name!r}",
+            hint="make the entry point's name and the class's `name` the same",
+        )
+    return obj
+
+
 @cache
-def _plugin_refs() -> dict[str, str]:
-    found: dict[str, str] = {}
+def _plugins() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTINS or ep.name in found:
-            raise RecipeError(
-                f"stage name {ep.name!r} is registered twice (plugin {ep.value})",
+            raise PluginError(
+                f"stage name {ep.name!r} is registered twice ({_origin(ep)})",
                 hint="rename the plugin's entry point; built-in names cannot be overridden",
             )
-        found[ep.name] = ep.value
+        found[ep.name] = ep
     return found
 
 
 def stage_names() -> list[str]:
     """Every known stage name, built-ins first."""
-    return [*BUILTINS, *sorted(_plugin_refs())]
+    return [*BUILTINS, *sorted(_plugins())]
 
 
 def get_stage(name: str) -> type[Stage]:
     """The stage class registered under ``name``; a close match is suggested on a typo."""
-    ref = BUILTINS.get(name) or _plugin_refs().get(name)
-    if ref is None:
+    if name in BUILTINS:
+        return _load(BUILTINS[name])
+    plugin = _plugins().get(name)
+    if plugin is None:
         close = difflib.get_close_matches(name, stage_names(), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "run `curate stages` to list stages"
         raise RecipeError(f"unknown stage {name!r}", hint=hint)
-    cls = _load(ref)
-    if cls.name != name:
-        raise RecipeError(f"{ref} declares name {cls.name!r} but is registered as {name!r}")
-    return cls
+    return _load_plugin(plugin)

@@ -1,17 +1,17 @@
 """``dedup.exact``: remove documents identical to an earlier one after normalisation.
 
-Pool tasks hash each Parquet part's normalised texts (128-bit xxh3, 24 bytes per document with
-its index) into files sorted by hash, then group one hash range each with Polars, so memory
-follows ``memory_limit_mb``, not the corpus; only the duplicates' decisions are held, and each
-part's rows are then marked on their own (see :mod:`curate.dedup.partwise`).
+Map tasks hash each Parquet part's normalised texts (128-bit xxh3, 24 bytes per document with
+its index) into files sorted by hash; reduce tasks group one hash range each with Polars, so
+memory follows ``memory_limit_mb``, not the corpus; only the duplicates' decisions are held, and
+each part's rows are then marked on their own (see :mod:`curate.core`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from pathlib import Path
-from typing import ClassVar
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -19,10 +19,9 @@ import pyarrow as pa
 from pydantic import Field
 
 from curate import schema
-from curate.dedup.decisions import DecisionApply, RowDecisions, empty_decisions
+from curate.core import GlobalStage, Part, Reduce, Task, column_values, key_ranges
+from curate.dedup.decisions import RowDecisions, apply_to_part, empty_decisions
 from curate.dedup.exact_part import hash_part
-from curate.dedup.partwise import PartApply, PartwiseStage, Pool, gather
-from curate.dedup.spill import Part, key_ranges
 from curate.dedup.textnorm import DEFAULT_STEPS, Step
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ EXACT = "exact-duplicate"
 ROW_BYTES = 72
 
 
-class DedupExact(PartwiseStage):
+class DedupExact(GlobalStage):
     """Keep the first of identical documents; ``dup_count`` says how many copies there were.
 
     >>> import pyarrow as pa, tempfile
@@ -69,31 +68,28 @@ class DedupExact(PartwiseStage):
     def output_fields(self) -> list[pa.Field]:
         return [schema.field("dup_count")]
 
-    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
-        seen: list[Part] = []
-        for part in parts:
-            seen.append(part)
-            pool.submit(hash_part, part, tuple(self.normalization), work)
-        rows = sum(pool.results())
-        return DecisionApply(self._decide(work, seen, rows, pool), _dup_count_ones)
+    def memory_bytes(self) -> int:
+        return self.memory_limit_mb << 20
 
-    def _decide(self, work: Path, parts: list[Part], rows: int, pool: Pool) -> RowDecisions:
-        files = sorted(str(p) for p in work.glob("hashes-*.parquet"))
+    def map_part(self, part: Part, task: Task) -> int:
+        return hash_part(part, tuple(self.normalization), task.scratch)
+
+    def reduce(self, parts: Sequence[Part], mapped: list[Any], task: Task) -> Reduce:
+        files = sorted(str(p) for p in task.scratch.glob("hashes-*.parquet"))
         if not files:
             return empty_decisions({"dup_count": pa.int64()})
-        limit = (self.memory_limit_mb << 20) // pool.workers
-        for lo, hi in key_ranges(rows, ROW_BYTES, limit):
-            pool.submit(_duplicates_in_range, files, lo, hi)
-        found: list[pl.DataFrame] = pool.results()
+        ranges = key_ranges(sum(mapped), ROW_BYTES, task.memory)
+        found: list[pl.DataFrame] = yield [
+            partial(_duplicates_in_range, files, lo, hi) for lo, hi in ranges
+        ]
         dups = pl.concat(found).sort("doc")
         if dups.height == 0:
             return empty_decisions({"dup_count": pa.int64()})
         docs = dups["doc"].to_numpy().astype(np.int64)
         first = dups["first"].to_numpy().astype(np.int64)
         kept = np.unique(first)
-        kept_ids = dict(
-            zip(kept.tolist(), gather(parts, schema.ID, kept, pool).cast(pa.string()).to_pylist())
-        )
+        ids = yield from column_values(parts, schema.ID, kept)
+        kept_ids = dict(zip(kept.tolist(), ids.cast(pa.string()).to_pylist()))
         removed = docs != first
         log.info("dedup.exact: %d duplicates of %d documents", int(removed.sum()), len(kept))
         details = [f"kept={kept_ids[f]}" if r else None for f, r in zip(first.tolist(), removed)]
@@ -103,6 +99,12 @@ class DedupExact(PartwiseStage):
             pa.array(details, pa.string()),
             {"dup_count": dups["count"].to_arrow().cast(pa.int64())},
         )
+
+    def narrow(self, decisions: RowDecisions, part: Part) -> RowDecisions:
+        return decisions.narrow(part.start, part.start + part.rows)
+
+    def apply(self, part: Part, decisions: RowDecisions, task: Task) -> Iterator[pa.RecordBatch]:
+        return apply_to_part(decisions, part, _dup_count_ones)
 
 
 def _duplicates_in_range(files: list[str], lo: int, hi: int) -> pl.DataFrame:

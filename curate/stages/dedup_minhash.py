@@ -1,11 +1,10 @@
 """``dedup.minhash``: near-duplicate removal with MinHash LSH, clusters by union-find.
 
-Three phases over Parquet parts of the input (see :mod:`curate.dedup.partwise`), in bounded
-memory:
+Three phases over Parquet parts of the input (see :mod:`curate.core`), in bounded memory:
 
-1. each part is signed by a pool task (shingles, MinHash signature, LSH band keys, all written
-   to Parquet next to it);
-2. band keys are grouped with Polars, one pool task per band (or key range of a band);
+1. each part is signed by a map task (shingles, MinHash signature, LSH band keys, all written
+   to Parquet in the stage's scratch folder);
+2. band keys are grouped with Polars, one reduce task per band (or key range of a band);
    documents sharing a band become candidate edges, optionally verified by the estimated
    Jaccard of their full signatures, and union-find joins them into clusters, each keeping one
    document;
@@ -17,9 +16,9 @@ See docs/dedup.md for the parameters, the S-curve and the memory per document.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -27,12 +26,13 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from curate import schema
+from curate.core import GlobalStage, Part, Reduce, Task
+from curate.core.parts import InputSpill
+from curate.core.pool import Call
 from curate.dedup.clusters import NEAR, NEAR_OTHER, ClusterPlan, Source, cluster_decisions
-from curate.dedup.decisions import DecisionApply
+from curate.dedup.decisions import RowDecisions, apply_to_part
 from curate.dedup.lsh import optimal_params, s_curve
 from curate.dedup.minhash_part import SignConfig, sign_part
-from curate.dedup.partwise import PartApply, PartwiseStage, Pool
-from curate.dedup.spill import InputSpill, Part
 from curate.dedup.tokens import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class KeepHighest(BaseModel):
     highest: str = Field(description="Numeric column; nulls rank lowest, ties go to the first.")
 
 
-class DedupMinhash(PartwiseStage):
+class DedupMinhash(GlobalStage):
     """Remove near duplicates: documents whose shingle sets have a high Jaccard similarity.
 
     >>> stage = DedupMinhash(bands=14, rows=8)
@@ -176,23 +176,32 @@ class DedupMinhash(PartwiseStage):
             score_column=score,
         )
 
-    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
-        sources: list[Source] = []
-        pinned = 0
+    def memory_bytes(self) -> int:
+        return self.memory_limit_mb << 20
+
+    def map_part(self, part: Part, task: Task) -> int:
+        return sign_part(part, self._config(self._score_column()), task.scratch)
+
+    def reduce(self, parts: Sequence[Part], mapped: list[Any], task: Task) -> Reduce:
+        spills = []
         for i, spec in enumerate(self.against):
-            ext = InputSpill(work / f"against-{i}", start=pinned, prefix=f"against{i}")
-            for part in ext.stream(_open_against(spec)):
-                pool.submit(sign_part, part, self._config(None), work)
-            sources.append(Source(spec, ext.parts, pinned, ext.rows))
-            pinned += ext.rows
-        # Documents of `against` datasets come first, so every cluster holding one keeps it.
-        inputs: list[Part] = []
-        config = self._config(self._score_column())
-        for part in parts:
-            inputs.append(replace(part, start=part.start + pinned))
-            pool.submit(sign_part, inputs[-1], config, work)
-        signed = sum(pool.results())
-        sources.append(Source(None, inputs, pinned, sum(p.rows for p in inputs)))
+            ext = InputSpill(task.scratch / f"against-{i}", prefix=f"against{i}")
+            for _ in ext.stream(_open_against(spec)):
+                pass
+            spills.append(ext)
+        # Documents of `against` datasets come first (negative indices), so every cluster holding
+        # one keeps it.
+        pinned = sum(ext.rows for ext in spills)
+        start = -pinned
+        sources: list[Source] = []
+        calls: list[Call] = []
+        for spec, ext in zip(self.against, spills, strict=True):
+            shifted = [replace(part, start=part.start + start) for part in ext.parts]
+            calls.extend(partial(sign_part, p, self._config(None), task.scratch) for p in shifted)
+            sources.append(Source(spec, shifted, start, ext.rows))
+            start += ext.rows
+        signed = sum(mapped) + (sum((yield calls)) if calls else 0)
+        sources.append(Source(None, parts, 0, sum(p.rows for p in parts)))
         bands, _, num_perm = self.lsh_params()
         plan = ClusterPlan(
             bands=bands,
@@ -200,10 +209,16 @@ class DedupMinhash(PartwiseStage):
             verify_threshold=(self.verify_threshold or self.threshold) if self.verify else None,
             keep="highest" if isinstance(self.keep, KeepHighest) else self.keep,
             remove=self.action == "remove",
-            memory_limit=self.memory_limit_mb << 20,
         )
         log.info("dedup.minhash: %d documents signed (%d from other datasets)", signed, pinned)
-        return DecisionApply(cluster_decisions(work, sources, pinned, plan, pool), _defaults)
+        decisions = yield from cluster_decisions(task.scratch, sources, plan, task.memory)
+        return decisions
+
+    def narrow(self, decisions: RowDecisions, part: Part) -> RowDecisions:
+        return decisions.narrow(part.start, part.start + part.rows)
+
+    def apply(self, part: Part, decisions: RowDecisions, task: Task) -> Iterator[pa.RecordBatch]:
+        return apply_to_part(decisions, part, _defaults)
 
 
 def _defaults(batch: pa.RecordBatch) -> dict[str, pa.Array]:

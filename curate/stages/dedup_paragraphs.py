@@ -12,10 +12,9 @@ in the ledger; the others keep their remaining paragraphs, joined by a blank lin
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar, Literal
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -26,9 +25,8 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from curate import schema
+from curate.core import GlobalStage, Part, Reduce, Task, key_ranges
 from curate.dedup.exact_part import JOINERS, paragraph_part, paragraph_paths, split_units
-from curate.dedup.partwise import PartApply, PartwiseStage, Pool
-from curate.dedup.spill import ROW_GROUP, Part, key_ranges
 from curate.dedup.textnorm import DEFAULT_STEPS, Step
 from curate.stage import mark_removed, set_column
 
@@ -39,7 +37,7 @@ EMPTIED = "repeated-paragraphs-only"
 PAIR_BYTES = 48
 
 
-class DedupParagraphs(PartwiseStage):
+class DedupParagraphs(GlobalStage):
     """Remove paragraphs found in more than ``max_occurrences`` documents.
 
     >>> import pyarrow as pa, tempfile
@@ -88,28 +86,39 @@ class DedupParagraphs(PartwiseStage):
     def writes(self) -> tuple[str, ...]:
         return (schema.TEXT,)
 
-    def prepare(self, parts: Iterable[Part], pool: Pool, work: Path) -> PartApply:
+    def memory_bytes(self) -> int:
+        return self.memory_limit_mb << 20
+
+    def map_part(self, part: Part, task: Task) -> int:
         steps = tuple(self.normalization)
-        for part in parts:
-            pool.submit(paragraph_part, part, steps, self.unit, self.min_chars, work)
-        paragraphs = sum(pool.results())
-        frequent = self._frequent(work, paragraphs, pool)
+        return paragraph_part(part, steps, self.unit, self.min_chars, task.scratch)
+
+    def reduce(self, parts: Sequence[Part], mapped: list[Any], task: Task) -> Reduce:
+        files = sorted(str(p) for p in task.scratch.glob("counts-*.parquet"))
+        frequent = np.zeros(0, np.uint64)
+        if files:
+            found: list[npt.NDArray[np.uint64]] = yield [
+                partial(_frequent_in_range, files, lo, hi, self.max_occurrences)
+                for lo, hi in key_ranges(sum(mapped), PAIR_BYTES, task.memory)
+            ]
+            frequent = np.sort(np.concatenate(found))
         log.info(
             "dedup.paragraphs: %d distinct paragraphs repeated in more than %d documents",
             len(frequent),
             self.max_occurrences,
         )
-        return ParagraphApply(frequent, self.unit, work)
+        return frequent
 
-    def _frequent(self, work: Path, pairs: int, pool: Pool) -> npt.NDArray[np.uint64]:
-        files = sorted(str(p) for p in work.glob("counts-*.parquet"))
-        if not files:
-            return np.zeros(0, np.uint64)
-        limit = (self.memory_limit_mb << 20) // pool.workers
-        for lo, hi in key_ranges(pairs, PAIR_BYTES, limit):
-            pool.submit(_frequent_in_range, files, lo, hi, self.max_occurrences)
-        found: list[npt.NDArray[np.uint64]] = pool.results()
-        return np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
+    def apply(
+        self, part: Part, decisions: npt.NDArray[np.uint64], task: Task
+    ) -> Iterator[pa.RecordBatch]:
+        """Strip the frequent paragraphs (``decisions``, sorted hashes) from the part's texts."""
+        hashes = pq.read_table(paragraph_paths(task.scratch, part)[0]).column("hashes")
+        offset = 0
+        for batch in part.batches():
+            own = hashes.slice(offset, batch.num_rows).combine_chunks()
+            offset += batch.num_rows
+            yield _strip(batch, own, decisions, self.unit)
 
 
 def _frequent_in_range(
@@ -128,29 +137,6 @@ def _frequent_in_range(
         .collect()
     )
     return counted["hash"].to_numpy().astype(np.uint64)
-
-
-@dataclass
-class ParagraphApply:
-    """The frequent paragraph hashes, removed from each part's documents."""
-
-    frequent: npt.NDArray[np.uint64]
-    unit: Literal["paragraph", "line"]
-    work: Path
-
-    def __call__(self, part: Part) -> Iterator[pa.RecordBatch]:
-        hashes = pq.read_table(paragraph_paths(self.work, part)[0]).column("hashes")
-        offset = 0
-        for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(batch_size=ROW_GROUP):
-            own = hashes.slice(offset, batch.num_rows).combine_chunks()
-            offset += batch.num_rows
-            yield _strip(batch, own, self.frequent, self.unit)
-
-    def empty(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        return mark_removed(batch, pa.array([], pa.string()))
-
-    def narrow(self, part: Part) -> ParagraphApply:
-        return self
 
 
 def _strip(

@@ -1,17 +1,19 @@
-"""Spilling to Parquet so that global stages run in bounded memory.
+"""Parts, tasks and spill files: what a global stage's phases are handed.
 
-A global stage sees its input once, as a stream. :class:`InputSpill` writes that stream to
-numbered Parquet parts (a few thousand rows each) while it arrives, so per-part work can start on
-other processes at once and the stage can stream the rows back, in input order, when it has
-decided. Every row gets a global index: its position in the input (plus ``start``).
+A global stage's input reaches it as numbered Parquet :class:`Part` files, each holding rows
+``start`` to ``start + rows - 1`` of the stage's input (its global indices). Every phase task
+also gets a :class:`Task`: a scratch folder shared by the stage's tasks (on a cluster, storage
+every node sees) and the bytes of memory the task may use. :class:`InputSpill` cuts a stream of
+batches into parts when a stage runs over a plain stream (``stage(batches)``), or over another
+dataset it compares against.
 
 >>> import tempfile, pyarrow as pa
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     spill = InputSpill(Path(tmp), part_rows=2)
 ...     done = spill.add(pa.record_batch({"id": ["a", "b", "c"], "text": ["x", "y", "z"]}))
 ...     done += spill.close()
-...     [(p.start, p.rows) for p in done], [(s, b.num_rows) for s, b in spill.replay()]
-([(0, 2), (2, 1)], [(0, 2), (2, 1)])
+...     [(p.start, p.rows) for p in done], [b.num_rows for b in done[1].batches()]
+([(0, 2), (2, 1)], [1])
 """
 
 from __future__ import annotations
@@ -35,12 +37,35 @@ SPILL_ROW_GROUP = 1024
 
 @dataclass(frozen=True)
 class Part:
-    """One spilled Parquet file: rows ``start`` to ``start + rows - 1`` of the input."""
+    """One Parquet file of a global stage's input: its rows ``start`` to ``start + rows - 1``."""
 
     index: int
     path: Path
     start: int
     rows: int
+
+    def batches(
+        self, columns: Sequence[str] | None = None, *, rows: int = ROW_GROUP
+    ) -> Iterator[pa.RecordBatch]:
+        """The part's rows in order, ``rows`` at a time (only ``columns`` when given)."""
+        # Without pre_buffer=False, pyarrow keeps every column chunk it has read until close.
+        source = pq.ParquetFile(self.path, pre_buffer=False)
+        yield from source.iter_batches(
+            batch_size=rows, columns=list(columns) if columns is not None else None
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the executor hands every task of a global stage: where to write, how much memory.
+
+    ``scratch`` is the stage's own folder, shared by all its tasks and emptied after the stage;
+    ``memory`` is the bytes this one task may hold (the executor divides the stage's
+    :meth:`~curate.core.GlobalStage.memory_bytes` among the tasks that run at once).
+    """
+
+    scratch: Path
+    memory: int
 
 
 def write_atomic(table: pa.Table, path: Path, *, row_group_size: int = ROW_GROUP) -> None:
@@ -139,16 +164,6 @@ class InputSpill:
         return pa.RecordBatch.from_arrays(
             [pa.array([], f.type) for f in self.schema], schema=self.schema
         )
-
-    def replay(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """Every spilled row in input order, as ``(global index of the first row, batch)``."""
-        for part in self.parts:
-            start = part.start
-            for batch in pq.ParquetFile(part.path, pre_buffer=False).iter_batches(
-                batch_size=ROW_GROUP, columns=list(columns) if columns else None
-            ):
-                yield start, batch
-                start += batch.num_rows
 
 
 def key_ranges(rows: int, row_bytes: int, memory_limit: int) -> list[tuple[int, int]]:
