@@ -7,7 +7,8 @@ quickstart recipe run twice (the second time with a stricter length filter) and 
 ``quickstart`` 1.0.0 and 1.1.0, then an English-only dataset made from ``quickstart@1.1.0``
 (so the lineage graph has an edge). 1.1.0 is tagged ``stable`` and 1.0.0 yanked. The app is
 served on a loopback port and Debian's Chromium (``/usr/bin/chromium``, driven by Playwright)
-takes a full-page screenshot of each page in :data:`PAGES`. Takes about a minute.
+takes a full-page screenshot of each page (:func:`run_pages`, :data:`REGISTRY_PAGES`).
+Takes about a minute.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-#: (file name, path on the server, what to wait for or do before the shot). ``{run}`` is the
-#: key of the quickstart run folder.
-PAGES: list[tuple[str, str]] = [
+#: Registry pages: (file name, path on the server).
+REGISTRY_PAGES: list[tuple[str, str]] = [
     ("registry", "/registry"),
     ("registry-versions", "/registry/quickstart"),
     ("registry-version", "/registry/quickstart/1.1.0"),
@@ -33,6 +34,32 @@ PAGES: list[tuple[str, str]] = [
     ("registry-diff", "/registry/-/diff?a=quickstart%401.1.0&b=quickstart-en%401.0.0"),
     ("registry-verify", "/registry/quickstart/1.1.0/verify"),
 ]
+
+
+def run_pages(run: Path, key: str) -> list[tuple[str, str]]:
+    """The pages of one run; the document page shows its first near-duplicate."""
+    import polars as pl
+
+    ledger = pl.concat(
+        [pl.read_parquet(f) for f in sorted((run / "curate" / "removed").glob("*.parquet"))],
+        how="diagonal_relaxed",
+    )
+    near = ledger.filter(pl.col("stage") == "dedup.minhash").get_column("id")[0]
+    base = f"/run/{key}"
+    return [
+        ("runs", "/"),
+        ("run-report", f"{base}/report"),
+        ("run-card", f"{base}/card"),
+        ("run-audit", f"{base}/audit"),
+        ("ledger", f"{base}/browse?source=removed&stage=dedup.minhash&size=20"),
+        ("data", f"{base}/browse?source=kept&lang=en&col=toxicity&lo=0.05&size=20"),
+        ("document", f"{base}/doc?id={quote(near, safe='')}"),
+        ("whatif", f"{base}/whatif?column=toxicity&direction=at_or_above&threshold=0.1"),
+    ]
+
+
+#: Long pages (the audit, the card) are cut at this height: the top shows what the page is.
+MAX_HEIGHT = 1800
 
 STRICT = ("quality_word_count >= 5", "quality_word_count >= 40")
 
@@ -85,14 +112,17 @@ def shoot(runs: Path, reg: Path, out: Path, *, width: int) -> list[Path]:
     app = create_app(roots=[runs], registry=str(reg))
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    pages = run_pages(runs / "quickstart", "0/quickstart") + REGISTRY_PAGES
     with live_server(app) as server, chromium(server.url, width=width, height=800) as browser:
         page = browser.page()
-        for name, path in PAGES:
+        for name, path in pages:
             response = page.goto(server.url + path)
             if response is None or response.status != 200:
                 raise SystemExit(f"{path}: HTTP {response.status if response else 'no answer'}")
             target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=True)
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+            clip = {"x": 0, "y": 0, "width": width, "height": height}
+            page.screenshot(path=str(target), full_page=True, clip=clip)
             written.append(target)
         problems = browser.console_errors + browser.dialogs + browser.blocked
     if problems:
@@ -100,11 +130,20 @@ def shoot(runs: Path, reg: Path, out: Path, *, width: int) -> list[Path]:
     return written
 
 
+def check_fonts() -> None:
+    """Warn when no CJK font is installed: Chromium would draw the sample's Chinese and
+    Japanese documents as empty boxes."""
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not found.strip():
+        print("warning: no CJK font (apt-get install fonts-noto-cjk); CJK text shows as boxes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "serve")
     parser.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
     args = parser.parse_args()
+    check_fonts()
     with tempfile.TemporaryDirectory(prefix="curate-screenshots-") as tmp:
         runs, reg = build_demo(Path(tmp))
         for path in shoot(runs, reg, args.out, width=args.width):
