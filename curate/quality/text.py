@@ -30,8 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.lang.scripts import decode_leads
+from curate.quality import kernels
 from curate.quality import unicode as uc
-from curate.quality.hashing import Window, lower_ascii
+from curate.quality.hashing import lower_ascii
 from curate.quality.lines import Lines, find_lines
 
 Int = npt.NDArray[np.int64]
@@ -164,62 +165,25 @@ class TextBatch:
             width = _width(self.data[wide])
             for k in range(4):
                 space[wide[width > k] + k] = True
-        size = len(space)
-        edges = np.flatnonzero(space[1:] != space[:-1]) + 1
-        if size and not space[0]:
-            edges = np.concatenate([[0], edges])
-        if size and not space[-1]:
-            edges = np.concatenate([edges, [size]])
-        tok_s, tok_e = edges[0::2], edges[1::2]
-        inner = self.starts[1:-1] if len(tok_s) else np.zeros(0, dtype=np.int64)
-        owner = np.searchsorted(tok_s, inner, side="right") - 1
-        cut = (owner >= 0) & (inner > tok_s[np.maximum(owner, 0)])
-        cut &= inner < tok_e[np.maximum(owner, 0)]
-        if cut.any():
-            points = np.unique(inner[cut])
-            tok_s = np.insert(tok_s, np.searchsorted(tok_s, points), points)
-            tok_e = np.insert(tok_e, np.searchsorted(tok_e, points), points)
-        self.tok_s, self.tok_e = tok_s, tok_e
+        self.tok_s, self.tok_e = kernels.tokens(self.starts, space)
 
     @cached_property
     def tok_off(self) -> Int:
         """Index of each text's first token (``n + 1`` values)."""
         return np.searchsorted(self.tok_s, self.starts)
 
-    def _has(self, pos: Int, flag: int) -> Bool:
-        """Whether the character starting at each position has class ``flag``."""
-        byte = self.data[pos]
-        found = (_ASCII_CLASS[byte] & flag) != 0
-        multi = np.flatnonzero(byte >= 0xC0)
-        if multi.size:
-            found[multi] = (self.lead_cls[np.searchsorted(self.lead_pos, pos[multi])] & flag) != 0
-        return np.asarray(found, dtype=bool)
-
-    def _ends_in_punct(self, end: Int) -> Bool:
-        """Whether the character ending just before each position is punctuation."""
-        byte = self.data[end - 1]
-        punct = (_ASCII_CLASS[byte] & uc.PUNCT) != 0
-        multi = np.flatnonzero(byte >= 0x80)
-        if multi.size:
-            lead = np.searchsorted(self.lead_pos, end[multi] - 1, side="right") - 1
-            punct[multi] = (self.lead_cls[lead] & uc.PUNCT) != 0
-        return np.asarray(punct, dtype=bool)
-
     @cached_property
-    def _words(self) -> tuple[Int, Int]:
-        s, e = self.tok_s.copy(), self.tok_e.copy()
-        todo = np.flatnonzero(self._has(s, uc.PUNCT))
-        while todo.size:
-            s[todo] += _width(self.data[s[todo]])
-            todo = todo[s[todo] < e[todo]]
-            todo = todo[self._has(s[todo], uc.PUNCT)]
-        todo = np.flatnonzero((s < e) & self._ends_in_punct(e))
-        while todo.size:
-            e[todo] = self.last_char_start(e[todo])
-            todo = todo[s[todo] < e[todo]]
-            todo = todo[self._ends_in_punct(e[todo])]
-        keep = s < e
-        return s[keep], e[keep]
+    def _words(self) -> tuple[Int, Int, Int, Bool, npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        return kernels.words(
+            self.data,
+            self.tok_s,
+            self.tok_e,
+            self.lead_pos,
+            self.lead_cls,
+            _ASCII_CLASS,
+            punct=uc.PUNCT,
+            letter=uc.LETTER,
+        )
 
     @property
     def word_s(self) -> Int:
@@ -242,41 +206,23 @@ class TextBatch:
     def word_doc(self) -> Int:
         return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.word_off))
 
-    @cached_property
+    @property
     def word_chars(self) -> Int:
-        return self.chars_in(self.word_s, self.word_e)
+        return self._words[2]
 
-    @cached_property
-    def window(self) -> Window:
-        return Window(self.data)
+    @property
+    def word_alpha(self) -> Bool:
+        """Whether each word has at least one letter."""
+        return self._words[3]
 
-    @cached_property
-    def _word_head(self) -> npt.NDArray[np.uint64]:
-        return self.window.head(self.word_s, self.word_e)
-
-    @cached_property
+    @property
     def word_key(self) -> npt.NDArray[np.uint64]:
         """Key of each word's bytes (case-sensitive)."""
-        return self.window.keys(self.word_s, self.word_e, self._word_head)
+        return self._words[5]
 
     def folded(self, words: Int) -> npt.NDArray[np.uint64]:
         """Keys of the given words of at most 8 bytes, with ASCII letters lower-cased."""
-        return lower_ascii(self._word_head[words])
-
-    @cached_property
-    def word_alpha(self) -> Bool:
-        """Whether each word has at least one letter."""
-        alpha = self._has(self.word_s, uc.LETTER)
-        todo = np.flatnonzero(~alpha)
-        pos = self.word_s[todo]
-        while todo.size:
-            pos = pos + _width(self.data[pos])
-            inside = pos < self.word_e[todo]
-            todo, pos = todo[inside], pos[inside]
-            letter = self._has(pos, uc.LETTER)
-            alpha[todo[letter]] = True
-            todo, pos = todo[~letter], pos[~letter]
-        return alpha
+        return lower_ascii(self._words[4][words])
 
     def word_text(self, i: int) -> str:
         """The text of word ``i`` (for tests and debugging)."""
