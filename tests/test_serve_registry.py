@@ -220,5 +220,35 @@ def test_dataset_metadata_is_escaped(tmp_path: Path) -> None:
 def test_a_folder_that_is_not_a_registry_is_refused_and_left_untouched(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     page = _client(missing).get("/registry")
-    assert page.status_code == 404 and "no registry here" in page.text
+    assert page.status_code == 404 and "no registry with a published dataset here" in page.text
     assert not missing.exists()
+
+
+def test_lineage_of_a_version_with_two_parents_and_one_unknown(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    registry.publish(make_run(tmp_path / "a", n=6, seed=1), "part-a", registry=root)
+    registry.publish(make_run(tmp_path / "b", n=6, seed=2), "part-b", registry=root)
+    mixed = make_run(tmp_path / "mix", n=8, seed=3)
+    run = json.loads((mixed / "curate" / "run.json").read_text())
+    run["input"]["registry_refs"] = ["part-a@1.0.0", "part-b@1.0.0", "elsewhere@2.0.0"]
+    (mixed / "curate" / "run.json").write_text(json.dumps(run))
+    registry.publish(mixed, "mixed", registry=root)
+    reg = Registry(root)
+    graph = registry_data.lineage(reg, "part-a@1.0.0")
+    reg.close()
+    # From part-a: its child, and the child's other parents are not part-a's lineage.
+    assert graph.edges == (("part-a@1.0.0", "mixed@1.0.0"),)
+    reg = Registry(root)
+    graph = registry_data.lineage(reg, "mixed@1.0.0")
+    reg.close()
+    assert sorted(graph.edges) == [
+        ("elsewhere@2.0.0", "mixed@1.0.0"),
+        ("part-a@1.0.0", "mixed@1.0.0"),
+        ("part-b@1.0.0", "mixed@1.0.0"),
+    ]
+    layers = [[n.ref for n in layer] for layer in graph.layers()]
+    assert layers == [["elsewhere@2.0.0", "part-a@1.0.0", "part-b@1.0.0"], ["mixed@1.0.0"]]
+    assert [n.known for n in graph.nodes if n.ref == "elsewhere@2.0.0"] == [False]
+    html = _client(root).get("/registry/mixed/1.0.0/lineage").text
+    assert html.count('class="edge"') == 3
+    assert 'class="node missing"' in html and "not in this registry" in html

@@ -219,7 +219,7 @@ def open_registry(location: str | None) -> Registry:
     if not is_remote(location) and not (Path(location).expanduser() / "datasets").is_dir():
         # Opening a folder that is not a registry would create one: this app writes nothing.
         raise DataError(
-            f"{location}: no registry here (no datasets/ folder)",
+            f"{location}: no registry with a published dataset here (no datasets/ folder)",
             hint="publish a dataset into it with `curate publish OUT NAME --registry "
             f"{location}`, or serve another registry",
         )
