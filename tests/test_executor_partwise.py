@@ -1,16 +1,28 @@
-"""Global stages run partwise by the executor: per-part tasks, one output and ledger per part."""
+"""Global stages run as three phases by the executor: per-part tasks, an output per part."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import random
+from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from test_resume_kill import WORDS, run_snapshot
 
+from curate.core import GlobalStage, Part, Reduce, Task
+from curate.core.parts import InputSpill
+from curate.core.pool import ThreadPool
+from curate.core.run import decide
 from curate.executor import run_recipe
 from curate.recipe import load_recipe
+from curate.stage import StageContext
 
 
 def _corpus(folder: Path, docs: int = 1000) -> Path:
@@ -77,3 +89,52 @@ def test_first_global_stage_cuts_the_input_into_parts(tmp_path: Path) -> None:
         if row["reason"] in ("exact-duplicate", "near-duplicate"):
             named = row["detail"].split("kept=")[1].split(" ")[0]
             assert named != row["id"] and named in everyone
+
+
+class _Rounds(GlobalStage):
+    """Two reduce rounds; records what each phase was handed."""
+
+    name: ClassVar[str] = "test.rounds"
+    summary: ClassVar[str] = "Records the tasks it is given."
+
+    def reads(self) -> tuple[str, ...]:
+        return ()
+
+    def memory_bytes(self) -> int:
+        return 1200
+
+    def map_part(self, part: Part, task: Task) -> tuple[int, int, Path]:
+        return part.rows, task.memory, task.scratch
+
+    def reduce(self, parts: Sequence[Part], mapped: list[Any], task: Task) -> Reduce:
+        squares = yield [partial(pow, rows, 2) for rows, _, _ in mapped]
+        halves = yield [partial(divmod, s, 2) for s in squares]
+        return {"mapped": mapped, "squares": squares, "halves": halves, "task": task}
+
+    def apply(self, part: Part, decisions: Any, task: Task) -> Iterator[pa.RecordBatch]:
+        yield from part.batches()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_phases_get_a_memory_share_and_the_scratch_and_results_in_order(
+    tmp_path: Path, workers: int
+) -> None:
+    spill = InputSpill(tmp_path / "in", part_rows=4)
+    batch = pa.record_batch({"id": [str(i) for i in range(10)], "text": ["x"] * 10})
+    with ThreadPool(workers) as pool:
+        parts, decisions, task = decide(_Rounds(), spill.stream([batch]), pool, tmp_path)
+    assert [p.rows for p in parts] == [4, 4, 2]
+    assert task == Task(scratch=tmp_path, memory=1200 // workers)
+    assert decisions["mapped"] == [(n, 1200 // workers, tmp_path) for n in (4, 4, 2)]
+    assert decisions["squares"] == [16, 16, 4]
+    assert decisions["halves"] == [(8, 0), (8, 0), (2, 0)]
+
+
+def test_a_stage_never_sees_the_pool_or_the_workers() -> None:
+    """The stage API offers memory and scratch, not the executor's business."""
+    fields = {f.name for f in dataclasses.fields(Task)}
+    assert fields == {"scratch", "memory"}
+    assert {f.name for f in dataclasses.fields(StageContext)} == {"workdir", "workers"}
+    for method in ("map_part", "reduce", "apply", "narrow"):
+        params = inspect.signature(getattr(GlobalStage, method)).parameters
+        assert not {"pool", "workers", "extra"} & set(params), method
