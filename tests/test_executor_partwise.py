@@ -21,6 +21,8 @@ from curate.core.parts import InputSpill
 from curate.core.pool import ThreadPool
 from curate.core.run import decide
 from curate.executor import run_recipe
+from curate.executor.driver_global import ShardConfig
+from curate.executor.part_global import write_part
 from curate.recipe import load_recipe
 from curate.stage import StageContext
 
@@ -138,3 +140,25 @@ def test_a_stage_never_sees_the_pool_or_the_workers() -> None:
     for method in ("map_part", "reduce", "apply", "narrow"):
         params = inspect.signature(getattr(GlobalStage, method)).parameters
         assert not {"pool", "workers", "extra"} & set(params), method
+
+
+class _Narrow(_Rounds):
+    """Writes its declared int64 column as int32."""
+
+    name: ClassVar[str] = "test.narrow"
+
+    def output_fields(self) -> list[pa.Field]:
+        return [pa.field("n", pa.int64())]
+
+    def apply(self, part: Part, decisions: Any, task: Task) -> Iterator[pa.RecordBatch]:
+        for batch in part.batches():
+            yield batch.append_column("n", pa.array([1] * batch.num_rows, pa.int32()))
+
+
+def test_apply_tasks_write_the_declared_column_types(tmp_path: Path) -> None:
+    spill = InputSpill(tmp_path / "in", part_rows=4)
+    (part,) = spill.stream([pa.record_batch({"id": ["a", "b"], "text": ["x", "y"]})])
+    shards = ShardConfig(rows=100, bytes=1 << 20, compression="zstd")
+    task = Task(scratch=tmp_path, memory=1 << 20)
+    out = write_part(_Narrow(), None, part, task, tmp_path / "o", tmp_path / "l", "test", shards)
+    assert pq.read_schema(out.files[0]).field("n").type == pa.int64()
