@@ -130,7 +130,7 @@ def test_diff_matches_a_direct_comparison_of_ids_schema_and_stats(reg_root: Path
     reg.close()
 
 
-def _client(root: Path | None) -> TestClient:
+def _client(root: Path | str | None) -> TestClient:
     return TestClient(create_app(roots=[], registry=None if root is None else str(root)))
 
 
@@ -252,3 +252,14 @@ def test_lineage_of_a_version_with_two_parents_and_one_unknown(tmp_path: Path) -
     html = _client(root).get("/registry/mixed/1.0.0/lineage").text
     assert html.count('class="edge"') == 3
     assert 'class="node missing"' in html and "not in this registry" in html
+
+
+def test_a_registry_url_is_served_through_the_same_pages(tmp_path: Path) -> None:
+    location = f"memory://serve-{tmp_path.name}"
+    registry.publish(make_run(tmp_path / "a", n=10), "web-sample", registry=location)
+    registry.publish(make_run(tmp_path / "b", n=12), "web-sample", registry=location)
+    client = _client(location)
+    assert "1.1.0" in client.get("/registry").text
+    pair = {"a": "web-sample@1.0.0", "b": "web-sample@1.1.0"}
+    assert "+2" in _text(client.get("/registry/-/diff", params=pair).text)
+    assert "All " in _text(client.get("/registry/web-sample/1.1.0/verify").text)
