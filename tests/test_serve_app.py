@@ -77,7 +77,7 @@ def make_serve_run(folder: Path, *, kept: int = 180) -> Path:
     removed = folder / "curate" / "removed"
     removed.mkdir(parents=True)
     kept_text = rows[2]["text"]
-    near = kept_text.replace("cat", "dog", 1) + " extra words here"
+    near = " ".join(["dog", *kept_text.split()[1:]]) + " extra words here"
     pl.DataFrame(
         {
             "stage": ["dedup.exact", "dedup.exact"],
