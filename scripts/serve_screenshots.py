@@ -76,6 +76,9 @@ def build_demo(work: Path) -> tuple[Path, Path]:
     """Run folders under ``work/runs`` and a registry at ``work/registry``."""
     runs, reg = work / "runs", work / "registry"
     env = {**os.environ, "CURATE_REGISTRY": str(reg)}
+    shared_lid = ROOT.parent / "shared" / "data" / "fasttext-lid176" / "lid.176.ftz"
+    if "CURATE_LID_MODEL" not in env and shared_lid.is_file():
+        env["CURATE_LID_MODEL"] = str(shared_lid)  # no download when the reference data is here
     quickstart = (ROOT / "recipes" / "quickstart.yaml").read_text(encoding="utf-8")
     first = runs / "quickstart"
     curate("run", "recipes/quickstart.yaml", "-o", str(first), env=env)

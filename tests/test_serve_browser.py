@@ -7,7 +7,8 @@ anything else is aborted and fails the test. Expected numbers are computed here 
 Parquet files with Polars and plain Python, not through the app's code.
 
 These tests skip when ``/usr/bin/chromium`` or Playwright is absent; ``.ci/run`` installs
-chromium, so CI runs them. The run takes about 15 s, once per module (hence ``slow``).
+chromium, so CI runs them. The run reads the fastText LID model from ../shared (skipped without
+it) and takes about 15 s, once per module (hence ``slow``).
 """
 
 from __future__ import annotations
@@ -63,17 +64,22 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, lid_model: Path) -> Iterator[Served]:
     base = tmp_path_factory.mktemp("serve")
     corpus = base / "input.jsonl"
     sample = (ROOT / "recipes" / "sample" / "web-sample.jsonl").read_text(encoding="utf-8")
     corpus.write_text(sample + "".join(json.dumps(d) + "\n" for d in HOSTILE), encoding="utf-8")
     out = base / "runs" / "quickstart"
-    try:
-        main(["run", str(ROOT / "recipes" / "quickstart.yaml"), "-i", str(corpus), "-o", str(out)])
-    except SystemExit as exc:
-        assert exc.code in (0, None), f"curate run failed with {exc.code}"
     reg = base / "registry"
+    with pytest.MonkeyPatch.context() as env:  # the per-test isolation is not set up yet here
+        env.setenv("CURATE_LID_MODEL", str(lid_model))
+        env.setenv("CURATE_CACHE", str(base / "cache"))
+        env.setenv("CURATE_REGISTRY", str(reg))
+        recipe = str(ROOT / "recipes" / "quickstart.yaml")
+        try:
+            main(["run", recipe, "-i", str(corpus), "-o", str(out)])
+        except SystemExit as exc:
+            assert exc.code in (0, None), f"curate run failed with {exc.code}"
     registry.publish(make_run(base / "v1", n=20), "web-sample", registry=reg)
     registry.publish(make_run(base / "v2", n=24), "web-sample", registry=reg)
     app = create_app(roots=[base / "runs"], registry=str(reg))
