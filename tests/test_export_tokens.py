@@ -10,6 +10,7 @@ small BPE trained in the test; the documents are windows of the Project Gutenber
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import struct
@@ -240,3 +241,65 @@ def test_an_interrupted_export_reuses_its_tokens_and_ends_identical(
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.name for p in (tmp_path / "clean").iterdir()
     )
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(
+    importlib.util.find_spec("streaming") is None,
+    reason="mosaicml-streaming is not installed: pip install --no-deps mosaicml-streaming==0.13.0",
+)
+def test_mds_read_back_by_streaming_dataset(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    """MosaicML's own StreamingDataset reads exactly the source tokens, in the shuffled order."""
+    from curate.tokens.mds import streaming_base
+
+    base = streaming_base()
+    docs, tok = corpus
+
+    def export(out: Path) -> dict[str, object]:
+        return export_tokens(
+            str(docs),
+            tokenizer=str(tok),
+            fmt="mds",
+            out=out,
+            shard_tokens=60_000,
+            bucket_bytes=200_000,
+        )
+
+    manifest = export(tmp_path / "a")
+    dataset = base.StreamingDataset(local=str(tmp_path / "a"), shuffle=False, batch_size=1)
+    samples = [dataset[i] for i in range(dataset.num_samples)]
+    got = {s["id"]: s["tokens"].tolist() for s in samples}
+    expected = source_tokens(corpus)
+    assert got == expected and len(samples) == len(expected)
+    assert [s["id"] for s in samples] != list(expected), "documents were not shuffled"
+    assert samples[0]["tokens"].dtype == np.uint16
+    files = manifest["files"]
+    assert isinstance(files, list)
+    shards = [f for f in files if "tokens" in f]
+    assert len(shards) > 3 and files[-1]["name"] == "index.json"
+    assert manifest["tokens"] == sum(len(t) for t in expected.values())
+    assert sum(f["documents"] for f in shards) == len(expected)
+    for f in files:
+        assert hashlib.sha256((tmp_path / "a" / f["name"]).read_bytes()).hexdigest() == f["sha256"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+        [f["name"] for f in files] + ["manifest.json"]
+    )
+    again = export(tmp_path / "b")
+    assert again["files"] == files
+
+
+def test_mds_without_the_library_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from curate.errors import MissingDependencyError
+    from curate.tokens import mds
+
+    def absent(name: str) -> None:
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(importlib, "import_module", absent)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MissingDependencyError) as info:
+        mds.streaming_base()
+    assert "mosaicml-streaming" in str(info.value)
+    assert "--no-deps mosaicml-streaming==0.13.0" in (info.value.hint or "")

@@ -1,4 +1,4 @@
-"""``curate export REF_OR_DIR --tokenizer T --format megatron|npy -o DIR``: tokenized shards."""
+"""``curate export REF_OR_DIR --tokenizer T --format megatron|npy|mds -o DIR``: tokenized shards."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import click
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["megatron", "npy"]),
+    type=click.Choice(["megatron", "npy", "mds"]),
     required=True,
     help="megatron: Megatron-LM indexed dataset (.bin + .idx); npy: flat NumPy token files "
-    "with an index of document ends.",
+    "with an index of document ends; mds: MosaicML Streaming shards (needs mosaicml-streaming).",
 )
 @click.option("-o", "--output", required=True, help="Folder to write the shards and manifest to.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffle.")
@@ -52,7 +52,7 @@ def export(
     manifest = export_tokens(
         dataset,
         tokenizer=tokenizer,
-        fmt="megatron" if fmt == "megatron" else "npy",
+        fmt="megatron" if fmt == "megatron" else "mds" if fmt == "mds" else "npy",
         out=output,
         seed=seed,
         eos=eos,

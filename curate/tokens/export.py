@@ -31,6 +31,7 @@ from curate.io.atomic import write_json_atomic
 from curate.io.dataset import open_dataset
 from curate.tokens.formats import Format, Shard, ShardFile, token_dtype
 from curate.tokens.loader import load_tokenizer
+from curate.tokens.mds import MdsOutput
 from curate.tokens.spill import Spill
 
 log = logging.getLogger(__name__)
@@ -84,27 +85,7 @@ def export_tokens(
         spill.close(key)
     else:
         log.info("export: the tokenized documents of an earlier attempt are reused from %s", work)
-    files: list[dict[str, Any]] = []
-    shards = 0
-    shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
-    for ids, tokens, lengths in spill.shuffled():
-        ends = np.cumsum(lengths)
-        done = 0
-        while done < len(lengths):
-            # Documents up to and including the one that fills the shard.
-            reach = int(ends[done - 1]) if done else 0
-            fit = int(np.searchsorted(ends, reach + shard_tokens - shard.tokens, side="left"))
-            stop = min(max(fit + 1, done + 1), len(lengths))
-            shard.add_many(tokens[reach : int(ends[stop - 1])], lengths[done:stop], ids[done:stop])
-            done = stop
-            if shard.tokens >= shard_tokens:
-                files.extend(_entries(shard, shard.close()))
-                shards += 1
-                shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
-    if shard.lengths or not files:
-        files.extend(_entries(shard, shard.close()))
-    else:
-        shard.discard()
+    files = _write(target, spill, fmt, dtype, shard_tokens)
     shutil.rmtree(work, ignore_errors=True)
     manifest = {
         "format": fmt,
@@ -129,6 +110,42 @@ def export_tokens(
     }
     write_json_atomic(target / MANIFEST, manifest)
     return manifest
+
+
+def _write(
+    target: Path, spill: Spill, fmt: Format, dtype: np.dtype[np.integer], shard_tokens: int
+) -> list[dict[str, Any]]:
+    """The second pass: the spilled documents in shuffled order into shards of ``fmt``."""
+    if fmt == "mds":
+        output = MdsOutput(target, dtype, shard_tokens)
+        for ids, tokens, lengths in spill.shuffled():
+            output.add_many(tokens, lengths, ids)
+        return [
+            {"name": f.name, "bytes": f.bytes, "sha256": f.sha256, **counts}
+            for f, counts in output.close()
+        ]
+    files: list[dict[str, Any]] = []
+    shards = 0
+    shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
+    for ids, tokens, lengths in spill.shuffled():
+        ends = np.cumsum(lengths)
+        done = 0
+        while done < len(lengths):
+            # Documents up to and including the one that fills the shard.
+            reach = int(ends[done - 1]) if done else 0
+            fit = int(np.searchsorted(ends, reach + shard_tokens - shard.tokens, side="left"))
+            stop = min(max(fit + 1, done + 1), len(lengths))
+            shard.add_many(tokens[reach : int(ends[stop - 1])], lengths[done:stop], ids[done:stop])
+            done = stop
+            if shard.tokens >= shard_tokens:
+                files.extend(_entries(shard, shard.close()))
+                shards += 1
+                shard = Shard(target, f"tokens-{shards:05d}", fmt, dtype)
+    if shard.lengths or not files:
+        files.extend(_entries(shard, shard.close()))
+    else:
+        shard.discard()
+    return files
 
 
 def _entries(shard: Shard, written: list[ShardFile]) -> list[dict[str, Any]]:

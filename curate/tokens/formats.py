@@ -13,8 +13,10 @@ concatenated token ids (uint16 for vocabularies up to 65,536, else uint32), and 
 the end offset of each document in tokens (uint64), so document ``k`` is
 ``tokens[ends[k - 1]:ends[k]]``.
 
-Both also write ``.ids.jsonl``, the id of each document in order, so a token span can be traced
-back to its document in the dataset and the ledger. Each document ends with the EOS token.
+``mds``: MosaicML Streaming shards, written by that library (:mod:`curate.tokens.mds`).
+
+The first two also write ``.ids.jsonl``, the id of each document in order, so a token span can be
+traced back to its document in the dataset and the ledger. Each document ends with the EOS token.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy.typing as npt
 
 from curate.io.atomic import temporary_name, write_bytes_atomic
 
-Format = Literal["megatron", "npy"]
+Format = Literal["megatron", "npy", "mds"]
 MEGATRON_MAGIC = b"MMIDIDX\x00\x00"
 MEGATRON_CODES = {np.dtype(np.uint16): 8, np.dtype(np.int32): 4}
 
@@ -100,7 +102,7 @@ class Shard:
         write_bytes_atomic(
             self.folder / ids_name, "".join(json.dumps(i) + "\n" for i in self.ids).encode()
         )
-        return [_describe(self.folder, n) for n in (data_name, index_name, ids_name)]
+        return [describe(self.folder, n) for n in (data_name, index_name, ids_name)]
 
     def _megatron_index(self) -> bytes:
         count = len(self.lengths)
@@ -139,7 +141,7 @@ def _npy_from_raw(raw: Path, target: Path, dtype: np.dtype[np.integer], count: i
     raw.unlink()
 
 
-def _describe(folder: Path, name: str) -> ShardFile:
+def describe(folder: Path, name: str) -> ShardFile:
     digest = hashlib.sha256()
     path = folder / name
     with path.open("rb") as f:
