@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from test_card_fixture import make_run
 
@@ -263,3 +265,27 @@ def test_a_registry_url_is_served_through_the_same_pages(tmp_path: Path) -> None
     pair = {"a": "web-sample@1.0.0", "b": "web-sample@1.1.0"}
     assert "+2" in _text(client.get("/registry/-/diff", params=pair).text)
     assert "All " in _text(client.get("/registry/web-sample/1.1.0/verify").text)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda e: e[0] < e[1]),
+        max_size=20,
+    )
+)
+def test_every_lineage_edge_goes_to_a_higher_layer(edges: list[tuple[int, int]]) -> None:
+    parents: dict[str, list[str]] = {}
+    for up, down in edges:
+        parents.setdefault(f"v{down}", []).append(f"v{up}")
+    members = {f"v{i}" for i in range(8)}
+    layer = registry_data.layers_of(parents, members)
+    for up, down in edges:
+        assert layer[f"v{up}"] < layer[f"v{down}"]
+    for node, ups in parents.items():  # a node sits right below its highest parent
+        assert layer[node] == 1 + max(layer[u] for u in ups)
+    assert all(layer[n] == 0 for n in members if n not in parents)
+
+
+def test_a_cycle_in_hand_edited_manifests_still_gets_layers() -> None:
+    layer = registry_data.layers_of({"a": ["b"], "b": ["a"], "c": ["b"]}, {"a", "b", "c"})
+    assert set(layer) == {"a", "b", "c"} and layer["c"] > layer["b"]

@@ -163,6 +163,26 @@ def _walk(start: str, step: dict[str, list[str]]) -> set[str]:
     return seen
 
 
+def layers_of(parents: dict[str, list[str]], members: set[str]) -> dict[str, int]:
+    """The layer of each member: the longest chain of member parents above it.
+
+    A parent outside ``members`` is ignored, and so is an edge that would close a cycle (a
+    hand-edited manifest could make one), so every kept edge goes to a higher layer.
+
+    >>> layers_of({"b": ["a"], "c": ["a", "b"]}, {"a", "b", "c"})
+    {'a': 0, 'b': 1, 'c': 2}
+    """
+    layer: dict[str, int] = {}
+
+    def depth(node: str, path: frozenset[str]) -> int:
+        if node not in layer:
+            ups = [u for u in parents.get(node, []) if u in members and u not in path]
+            layer[node] = 1 + max((depth(u, path | {node}) for u in ups), default=-1)
+        return layer[node]
+
+    return {node: depth(node, frozenset()) for node in sorted(members)}
+
+
 def lineage(reg: Registry, ref: str) -> Lineage:
     """The lineage graph around ``ref``: every ancestor and every descendant version."""
     focus = reg.entry(ref).ref
@@ -174,14 +194,7 @@ def lineage(reg: Registry, ref: str) -> Lineage:
             children.setdefault(up, []).append(child)
     members = _walk(focus, parents) | _walk(focus, children)
     edges = sorted((up, r) for r in members for up in parents.get(r, []) if up in members)
-    layer: dict[str, int] = {}
-
-    def depth(node: str, path: frozenset[str]) -> int:
-        if node not in layer:
-            ups = [u for u in parents.get(node, []) if u in members and u not in path]
-            layer[node] = 1 + max((depth(u, path | {node}) for u in ups), default=-1)
-        return layer[node]
-
+    layer = layers_of(parents, members)
     nodes = []
     for r in sorted(members):
         entry = entries.get(r)
@@ -194,7 +207,7 @@ def lineage(reg: Registry, ref: str) -> Lineage:
                 ref=r,
                 known=entry is not None,
                 rows=entry.rows if entry is not None else None,
-                layer=depth(r, frozenset()),
+                layer=layer[r],
                 inputs=tuple(inputs[:INPUTS_SHOWN]),
                 more_inputs=max(0, len(inputs) - INPUTS_SHOWN),
             )
