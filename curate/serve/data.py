@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,7 +94,7 @@ class Run:
         name = recipe.get("name") if isinstance(recipe, dict) else None
         return str(name) if name else self.folder.name
 
-    @property
+    @cached_property
     def report(self) -> dict[str, Any]:
         return read_json(self.folder / "curate" / "run.json")
 
