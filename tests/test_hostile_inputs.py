@@ -310,12 +310,9 @@ def test_dataset_dict_folder_reads_a_chosen_split(
             "test": datasets.Dataset.from_dict({"text": ["t"]}),
         }
     ).save_to_disk(str(folder))
-    err = run_fails(tmp_path, folder, capsys)
-    assert f"{folder}: holds several splits (train, test); choose one" in err
-    assert "dataset_dict.json" not in err
-    # `curate check` says so too, instead of calling the recipe valid.
+    # Without a choice every split is read and carried (tests/test_splits_output.py).
     code, err = invoke(["check", str(recipe(tmp_path, str(folder)))], capsys)
-    assert code == 2 and "holds several splits (train, test)" in err
+    assert code == 0 and "dataset_dict.json" not in err
     err = run_fails(tmp_path, folder, capsys, split="dev")
     assert "no split 'dev' (splits: train, test)" in err
     code, err = invoke(["run", str(recipe(tmp_path, str(folder), split="test"))], capsys)

@@ -71,7 +71,7 @@ def _shape(name: str, data: Any) -> bool:
         )
     if name == "finalize":
         return all(
-            isinstance(data.get(k), list) and all(_strs(m) and len(m) == 2 for m in data[k])
+            isinstance(data.get(k), list) and all(_strs(m) and len(m) in (2, 3) for m in data[k])
             for k in ("data", "removed")
         )
     unit = _UNIT.match(name)
@@ -126,7 +126,7 @@ def _used_up(records: dict[str, dict[str, Any]]) -> set[str]:
 
 def _finalize_damage(work: Path, plan: dict[str, Any]) -> str | None:
     for kind, (staged, target) in _FINAL.items():
-        for src, name in plan[kind]:
+        for src, name, *_split in plan[kind]:
             if not any(
                 p.is_file() for p in (work / src, work / staged / name, work.parent / target / name)
             ):

@@ -7,7 +7,8 @@ dropped), the previous run's files are removed, and the staged files are moved i
 Each step checks what is already done, so a run killed at any point finishes the move when
 resumed. A previous file with the name of a new one is replaced by the move rather than
 removed, so removing is safe to repeat at any point. Files in the output folder that curate did
-not write are never touched.
+not write are never touched. A run that carries several splits writes each work shard's rows
+split by split (:mod:`curate.executor.split_shards`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from curate import schema
 from curate.errors import CheckFailed
 from curate.executor.engine import ExecResult
 from curate.executor.report import IdTally
+from curate.executor.split_shards import (
+    ledger_split_column,
+    plan_split_shards,
+    write_split_shards,
+)
 from curate.executor.state import RunState, crash_point
 from curate.io.atomic import write_parquet_atomic
 from curate.io.features import output_metadata
@@ -39,9 +45,17 @@ LedgerRewrite = Callable[[pa.Table], pa.Table]
 
 
 def _plan(
-    state: RunState, res: ExecResult, empty_schema: pa.Schema, compression: Compression
+    state: RunState,
+    res: ExecResult,
+    empty_schema: pa.Schema,
+    compression: Compression,
+    splits: Sequence[str],
 ) -> dict[str, list[list[str]]]:
     files = [f for f, n in zip(res.files, res.rows) if n > 0]
+    removed = [[state.rel(f), f"{k:05d}-{f.name}"] for k, f in enumerate(res.ledgers)]
+    if splits:
+        data = plan_split_shards(state, files, splits, empty_schema, compression)
+        return {"data": data, "removed": removed}
     if not files:
         empty = ShardWriter(
             state.work / "empty", empty_schema, max_rows=1, max_bytes=1, compression=compression
@@ -50,7 +64,6 @@ def _plan(
     data = [
         [state.rel(f), f"train-{k:05d}-of-{len(files):05d}.parquet"] for k, f in enumerate(files)
     ]
-    removed = [[state.rel(f), f"{k:05d}-{f.name}"] for k, f in enumerate(res.ledgers)]
     return {"data": data, "removed": removed}
 
 
@@ -64,27 +77,34 @@ def finalize(
     stale: Sequence[str] = (),
     rewrite_ledger: LedgerRewrite | None = None,
     features: Mapping[str, Any] | None = None,
+    splits: Sequence[str] = (),
 ) -> tuple[list[Path], list[Path]]:
     """Move finished shards to ``out/data`` and ledgers to ``out/curate/removed``.
 
     ``stale`` are the files of a previous run in ``out`` (relative paths) to remove first.
     ``features`` are the input's Hugging Face features: data shards are copied with them in
-    their schema metadata (see :mod:`curate.io.features`) rather than moved.
+    their schema metadata (see :mod:`curate.io.features`) rather than moved. With several
+    ``splits`` (carried in the reserved split column), each work shard is written split by split
+    as ``data/{split}-*.parquet`` and the ledger's split column is named ``split``.
     """
     plan = state.done("finalize")
     if plan is None:
-        moves = _plan(state, res, empty_schema, compression)
-        new = {f"{TARGETS[kind]}/{name}" for kind in TARGETS for _, name in moves[kind]}
+        moves = _plan(state, res, empty_schema, compression, splits)
+        new = {f"{TARGETS[kind]}/{e[1]}" for kind in TARGETS for e in moves[kind]}
         plan = {**moves, "stale": [rel for rel in stale if rel not in new]}
         state.mark("finalize", plan)
     for kind in TARGETS:
         staged = state.work / "final" / kind
+        if kind == "data" and splits:
+            _stage_splits(state, plan[kind], staged, compression, features)
+            continue
         for src, name in plan[kind]:
             path = state.abs(src)
             if not path.exists():
                 continue
-            if kind == "removed" and rewrite_ledger is not None:
-                table = rewrite_ledger(pq.read_table(path))
+            if kind == "removed" and (rewrite_ledger is not None or splits):
+                table = pq.read_table(path)
+                table = ledger_split_column(rewrite_ledger(table) if rewrite_ledger else table)
                 write_parquet_atomic(table, staged / name, compression=compression)
                 path.unlink()
             elif kind == "data" and features:
@@ -102,12 +122,33 @@ def finalize(
         target = out / folder
         target.mkdir(parents=True, exist_ok=True)
         crash_point("finalize-swap")
-        for _, name in plan[kind]:
+        for _, name, *_split in plan[kind]:
             if (staged / name).exists():
                 os.replace(staged / name, target / name)
-    return [out / "data" / n for _, n in plan["data"]], [
+    return [out / "data" / n for _, n, *_split in plan["data"]], [
         out / "curate" / "removed" / n for _, n in plan["removed"]
     ]
+
+
+def _stage_splits(
+    state: RunState,
+    entries: Sequence[Sequence[str]],
+    staged: Path,
+    compression: Compression,
+    features: Mapping[str, Any] | None,
+) -> None:
+    """Stage each work shard's rows split by split; the shard goes once all its files are
+    written, so a run killed in between writes them all again when resumed."""
+    by_source: dict[str, list[tuple[str, Path]]] = {}
+    for src, name, split in entries:
+        by_source.setdefault(src, []).append((split, staged / name))
+    for src, targets in by_source.items():
+        path = state.abs(src)
+        if not path.exists():
+            continue
+        write_split_shards(path, targets, compression, features)
+        path.unlink()
+        crash_point("finalize-move")
 
 
 def _repeated(paths: Sequence[Path], firsts: np.ndarray) -> tuple[int, str | None]:

@@ -308,8 +308,9 @@ def read_rows(task: ReadTask) -> Iterator[ReadBatch]:
             if pc.any(mask).as_py():
                 id_col = reader._id_source(chunk.batch.schema.names)
                 assert id_col is not None
-                dup_ledger = _duplicate_ledger(
-                    source, chunk.batch.filter(mask), id_col, opts.text_column
+                dup_ledger = reader.with_split(
+                    source,
+                    _duplicate_ledger(source, chunk.batch.filter(mask), id_col, opts.text_column),
                 )
                 chunk = Chunk(chunk.batch.filter(pc.invert(mask)), chunk.bad)
         out = reader._chunk(source, chunk)
@@ -339,7 +340,7 @@ def task_options(reader: InputReader) -> ReadOptions | None:
         on_error=reader.on_error,
         schema=reader.schema,
         schema_from=reader._schema_from,
-        limits=(("max_chars", reader.max_chars),) if hasattr(reader, "max_chars") else (),
+        limits=(("max_chars", reader.max_chars), ("carry_split", reader.carry_split)),
     )
 
 

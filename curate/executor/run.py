@@ -35,11 +35,12 @@ from curate.executor.plan import Step, output_schema, plan_columns, segments
 from curate.executor.remote import output_location, remote_stale, upload
 from curate.executor.report import fingerprint, run_report
 from curate.executor.source import InputStream
+from curate.executor.split_shards import split_counts
 from curate.executor.state import RunState, crash_point, run_key
+from curate.io import splits as io_splits
 from curate.io.atomic import disk_full, write_json_atomic
 from curate.io.reader import InputReader
 from curate.io.sources import Resolved, resolve
-from curate.io.splits import SeveralSplits
 from curate.ledger import ledger_rewrite, ledger_text_kept
 from curate.recipe import Recipe, parse_recipe
 from curate.stages.redact_pii import RedactPii
@@ -84,7 +85,7 @@ def run_recipe(
     it otherwise; the error says which.
     """
     specs = list(inputs) if inputs else recipe.input.path
-    resolved = resolve(specs, split=recipe.input.split)
+    resolved = resolve(specs, split=recipe.input.split or io_splits.ALL)
     out, remote = output_location(output if output is not None else recipe.output.path)
     steps = build_steps(recipe)
     given = [specs] if isinstance(specs, str) else [str(s) for s in specs]
@@ -142,6 +143,7 @@ def _execute(
     """Read, run the stages, move the output into place, check it, write the report and card."""
     started = time.perf_counter()
     inp = recipe.input
+    splits = io_splits.carried([s.split for s in resolved.sources])
     reader = InputReader(
         resolved.sources,
         text_column=inp.text_column,
@@ -150,6 +152,7 @@ def _execute(
         on_error=inp.on_error,
         limit=limit,
         max_chars=inp.max_chars,
+        carry_split=bool(splits),
     )
     source = InputStream(reader, notify)
     plan_columns(steps, {f.name: f.type for f in source.schema()})
@@ -182,6 +185,7 @@ def _execute(
         stale=stale,
         rewrite_ledger=ledger_rewrite(mode, redactor),
         features=reader.features,
+        splits=splits,
     )
     check_accounting(source.tally, data, removed)
     models: dict[str, str] = {}
@@ -212,6 +216,8 @@ def _execute(
         removed=removed,
         ledger_text=ledger_text_kept(mode, redactor),
     )
+    if splits:
+        report["splits"] = split_counts(data, removed, splits)
     if any(step.stage.name == "score.tokens" for step in steps):
         from curate.tokens.totals import token_totals
 
@@ -274,7 +280,7 @@ def input_columns(recipe: Recipe) -> dict[str, pa.DataType]:
     """
     cols = {schema.ID: pa.string(), schema.TEXT: pa.string()}
     try:
-        resolved = resolve(recipe.input.path, split=recipe.input.split)
+        resolved = resolve(recipe.input.path, split=recipe.input.split or io_splits.ALL)
         reader = InputReader(
             resolved.sources,
             text_column=recipe.input.text_column,
@@ -285,8 +291,6 @@ def input_columns(recipe: Recipe) -> dict[str, pa.DataType]:
         )
         for _ in reader:
             break
-    except SeveralSplits:
-        raise
     except CurateError as exc:
         log.info("input not read for the plan (%s); assuming only id and text", exc.message)
         return cols

@@ -7,6 +7,9 @@ characters always go to the ledger, with reason ``too-long``.
 
 ``limit`` keeps the first ``limit`` records of the input, bad ones included (they are records
 of the file and count as read): the ids kept plus the ledger's are a prefix of the input.
+
+With ``carry_split``, every row (ledger rows too) gets its source's split in the reserved column
+``curate.io.splits.COLUMN``, last.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pyarrow.compute as pc
 
 from curate import schema
 from curate.errors import DataError
-from curate.io import features, formats, guards
+from curate.io import features, formats, guards, splits
 from curate.io.formats import ROW, BadRow, Chunk
 from curate.io.idset import IdSet
 from curate.io.jsonl import JsonlReader
@@ -73,6 +76,7 @@ class InputReader:
         on_error: Literal["error", "skip"] = "error",
         limit: int | None = None,
         max_chars: int | None = guards.DEFAULT_MAX_CHARS,
+        carry_split: bool = False,
     ) -> None:
         self.sources = list(sources)
         self.text_column = text_column
@@ -81,6 +85,7 @@ class InputReader:
         self.on_error = on_error
         self.limit = limit
         self.max_chars = max_chars
+        self.carry_split = carry_split
         self.rows_read = 0
         self.unreadable = 0
         self.schema: pa.Schema | None = None
@@ -129,7 +134,14 @@ class InputReader:
         arrays = [ids, pc.cast(batch.column(self.text_column), pa.string())]
         arrays += [batch.column(c) for c in extra]
         out = pa.RecordBatch.from_arrays(arrays, names=[schema.ID, schema.TEXT, *extra])
-        return self._conform(source, out), generated
+        return self._conform(source, self.with_split(source, out)), generated
+
+    def with_split(self, source: Source, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """``batch`` with its source's split as the last column, when the reader carries it."""
+        if not self.carry_split or splits.COLUMN in batch.schema.names:
+            return batch
+        value = pa.array([source.split or "train"] * batch.num_rows, pa.string())
+        return batch.append_column(splits.COLUMN, value)
 
     def _conform(self, source: Source, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.schema is None:
@@ -280,7 +292,7 @@ class InputReader:
         bad = sorted(bad + long, key=lambda b: b.row)
         if batch.num_rows == 0 and not bad:
             return None
-        ledgers = [self._ledger(source, bad)] if bad else []
+        ledgers = [self.with_split(source, self._ledger(source, bad))] if bad else []
         kept: pa.RecordBatch | None = None
         if ROW in batch.schema.names and batch.num_rows:
             kept, generated = self._canonical(source, batch)
@@ -292,7 +304,7 @@ class InputReader:
                     )
                 kept, dup_ledger = self._duplicates(source, kept, generated)
                 if dup_ledger is not None:
-                    ledgers.append(dup_ledger)
+                    ledgers.append(self.with_split(source, dup_ledger))
         if kept is None:
             kept = self.empty()
         unreadable = (
@@ -312,5 +324,8 @@ class InputReader:
 
     def empty(self) -> pa.RecordBatch:
         """An empty batch with the input's schema (id/text only until a file was read)."""
-        sch = self.schema or pa.schema([schema.field(schema.ID), schema.field(schema.TEXT)])
+        sch = self.schema or pa.schema(
+            [schema.field(schema.ID), schema.field(schema.TEXT)]
+            + ([pa.field(splits.COLUMN, pa.string())] if self.carry_split else [])
+        )
         return pa.RecordBatch.from_pylist([], schema=sch)

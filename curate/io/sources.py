@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import DataError
-from curate.io.splits import choose_split, dataset_dict_files
+from curate.io.splits import ALL, choose_split, dataset_dict_files, file_split
 from curate.io.urls import is_url, missing_url, url_fs
 
 Format = Literal["parquet", "jsonl", "csv", "arrow", "arrow-stream", "hf"]
@@ -53,6 +53,8 @@ class Source:
     format: Format
     #: Name used in generated ids and messages: the path relative to the input's root.
     name: str
+    #: The split the file belongs to, when resolved with ``split=ALL`` (see curate.io.splits).
+    split: str | None = None
 
 
 def detect_format(path: str) -> Format | None:
@@ -86,7 +88,7 @@ def _folder_sources(
         return dataset_dict_files(folder, split), "arrow-stream", None
     state = folder / "state.json"
     if state.exists() and (folder / "dataset_info.json").exists():
-        if split is not None:
+        if split not in (None, ALL):
             raise DataError(
                 f"{folder}: input.split is {split!r}, but this is one saved Dataset, not a "
                 "DatasetDict with splits",
@@ -186,14 +188,15 @@ def _shared_depth(folders: Sequence[Sequence[str]]) -> int:
     return depth
 
 
-def _glob_split(matches: list[str], split: str | None) -> list[str]:
-    """A glob's matched files narrowed to one split (folders it matches choose their own)."""
+def _glob_split(matches: list[str], split: str | None) -> tuple[list[str], Path | None]:
+    """A glob's matched files narrowed to one split (folders it matches choose their own), and
+    the folder holding those files."""
     files = [Path(m) for m in matches if not os.path.isdir(m)]
     if not files:
-        return matches
+        return matches, None
     root = Path(os.path.commonpath([str(f.parent) for f in files]))
     chosen = set(choose_split(files, root, split))
-    return [m for m in matches if os.path.isdir(m) or Path(m) in chosen]
+    return [m for m in matches if os.path.isdir(m) or Path(m) in chosen], root
 
 
 def _unique(found: list[tuple[str, str, Format | None]]) -> list[tuple[str, str, Format | None]]:
@@ -215,25 +218,29 @@ def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None
 
     Order is deterministic: globs and folders are sorted, lists keep their order. ``split``
     chooses one split of folders and globs that hold several (see :mod:`curate.io.splits`);
-    without it, such an input is an error listing its splits.
+    without it, such an input is an error listing its splits. With ``split=ALL`` every split is
+    read and each source found in a folder or glob says its split.
     """
     specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
     if not specs:
         raise DataError("no input given", hint="set input.path in the recipe or pass -i PATH")
     # (path to read and show, absolute form that names are made from, format when known)
     found: list[tuple[str, str, Format | None]] = []
+    split_by_path: dict[str, str | None] = {}
     sources: list[Source] = []
     run_dir: Path | None = None
     refs: list[str] = []
 
-    def add_local(files: Sequence[Path], fmt: Format | None) -> None:
+    def add_local(files: Sequence[Path], fmt: Format | None, root: Path | None = None) -> None:
         found.extend((str(f), f.resolve().as_posix(), fmt) for f in files)
+        if split == ALL and root is not None:
+            split_by_path.update((str(f), file_split(f, root)) for f in files)
 
     for item in specs:
         text = str(item)
         if text.startswith("hf://datasets/"):
             name = text.removeprefix("hf://datasets/")
-            if split is not None and ":" not in name:
+            if split not in (None, ALL) and ":" not in name:
                 name = f"{name}:{split}"
             sources.append(Source(text, "hf", name))
             continue
@@ -250,14 +257,15 @@ def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None
                 refs.append(text)
                 files, fmt, rd = _folder_sources(folder, split)
                 run_dir = run_dir or rd
-                add_local(files, fmt)
+                add_local(files, fmt, folder)
                 continue
             raise DataError(
                 f"{text}: no such file, folder or registry version",
                 hint="check the path (relative paths start from the current directory)",
             )
+        glob_root: Path | None = None
         if glob.has_magic(text):
-            matches = _glob_split(matches, split)
+            matches, glob_root = _glob_split(matches, split)
         for m in matches:
             p = Path(m)
             if p.is_dir():
@@ -265,9 +273,9 @@ def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None
                 if not files:
                     raise _no_data(str(p))
                 run_dir = run_dir or rd
-                add_local(files, fmt)
+                add_local(files, fmt, p)
             else:
-                add_local([p], None)
+                add_local([p], None, glob_root)
     found = _unique(found)
     root = _shared_depth([absolute.split("/")[:-1] for _, absolute, _ in found])
     for path, absolute, fmt in found:
@@ -277,5 +285,6 @@ def resolve(spec: str | Path | Sequence[str | Path], *, split: str | None = None
                 f"{path}: unknown file type",
                 hint="use .parquet, .jsonl(.gz/.zst), .csv, .arrow/.feather, or a folder",
             )
-        sources.append(Source(path, kind, "/".join(absolute.split("/")[root:])))
+        name = "/".join(absolute.split("/")[root:])
+        sources.append(Source(path, kind, name, split_by_path.get(path)))
     return Resolved(sources=sources, run_dir=run_dir, registry_refs=tuple(refs))
