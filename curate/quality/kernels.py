@@ -205,31 +205,25 @@ def _count_tokens(starts: Int, space: npt.NDArray[np.bool_]) -> int:
 
 
 @_jit
-def _fill_tokens(starts: Int, space: npt.NDArray[np.bool_], tok_s: Int, tok_e: Int) -> None:
+def _fill_edges(starts: Int, space: npt.NDArray[np.bool_], edges: Int) -> None:
+    # Branch-free: every byte writes its position, and only a change of class keeps it.
     k = 0
     for d in range(len(starts) - 1):
-        inside = False
+        before = True
         for p in range(starts[d], starts[d + 1]):
-            if space[p]:
-                if inside:
-                    tok_e[k] = p
-                    k += 1
-                    inside = False
-            elif not inside:
-                inside = True
-                tok_s[k] = p
-        if inside:
-            tok_e[k] = starts[d + 1]
-            k += 1
+            now = space[p]
+            edges[k] = p
+            k += now != before
+            before = now
+        edges[k] = starts[d + 1]
+        k += not before
 
 
 def tokens(starts: Int, space: npt.NDArray[np.bool_]) -> tuple[Int, Int]:
     """Maximal runs of bytes not marked in ``space``, never crossing a text's start."""
-    count = _count_tokens(starts, space)
-    tok_s = np.empty(count, dtype=np.int64)
-    tok_e = np.empty(count, dtype=np.int64)
-    _fill_tokens(starts, space, tok_s, tok_e)
-    return tok_s, tok_e
+    edges = np.empty(2 * _count_tokens(starts, space) + 1, dtype=np.int64)
+    _fill_edges(starts, space, edges)
+    return np.ascontiguousarray(edges[0:-1:2]), np.ascontiguousarray(edges[1::2])
 
 
 @_jit
