@@ -201,3 +201,62 @@ def test_duplicate_of_another_dataset_names_it(client: TestClient) -> None:
 def test_unknown_document_is_404_and_missing_id_400(client: TestClient) -> None:
     assert client.get("/run/0/r1/doc", params={"id": "nope"}).status_code == 404
     assert client.get("/run/0/r1/doc").status_code == 400
+
+
+@pytest.mark.slow
+def test_pages_of_a_real_quickstart_run(
+    tmp_path: Path,
+    lid_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every page of an actual ``curate run`` of recipes/quickstart.yaml, its numbers checked
+    against the run's own files."""
+    import yaml
+
+    from curate.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("CURATE_LID_MODEL", str(lid_model))
+    monkeypatch.chdir(root)  # the recipe's input path is relative to the project
+    recipe = yaml.safe_load((root / "recipes" / "quickstart.yaml").read_text())
+    recipe["output"]["path"] = str(tmp_path / "runs" / "quickstart")
+    (tmp_path / "quickstart.yaml").write_text(yaml.safe_dump(recipe))
+    try:
+        main(["-q", "run", str(tmp_path / "quickstart.yaml")])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    out = tmp_path / "runs" / "quickstart"
+    client = TestClient(create_app(roots=[tmp_path / "runs"]))
+    for page in ("report", "card", "audit", "browse", "browse?source=kept", "whatif"):
+        assert client.get(f"/run/0/quickstart/{page}").status_code == 200, page
+
+    ledger = pl.concat(
+        [pl.read_parquet(f) for f in sorted((out / "curate" / "removed").glob("*.parquet"))],
+        how="diagonal_relaxed",
+    )
+    for (stage, reason), group in ledger.group_by("stage", "reason"):
+        total, _ = _page_of(client, {"source": "removed", "stage": stage, "reason": reason})
+        assert total == group.height
+
+    near = ledger.filter(pl.col("reason") == "near-duplicate").row(0, named=True)
+    kept_id = near["detail"].removeprefix("kept=").rsplit(" similarity=", 1)[0]
+    doc = client.get("/run/0/quickstart/doc", params={"id": near["id"]}).text
+    assert "Beside the kept document" in doc and html.escape(kept_id, quote=True) in doc
+
+    kept = pl.read_parquet(out / "data" / "*.parquet")
+    threshold = 0.1
+    removed = kept.filter(pl.col("toxicity") >= threshold).height
+    page = client.get(
+        "/run/0/quickstart/whatif",
+        params={"column": "toxicity", "threshold": str(threshold), "direction": "at_or_above"},
+    ).text
+    assert f'<span class="big" id="removed">{removed:,}</span>' in page
+
+
+def _page_of(client: TestClient, params: dict[str, str]) -> tuple[int, list[str]]:
+    response = client.get("/run/0/quickstart/browse", params=params)
+    assert response.status_code == 200, response.text
+    found = TOTAL.search(response.text)
+    assert found is not None
+    return int(found.group(1).replace(",", "")), ROW_ID.findall(response.text)
