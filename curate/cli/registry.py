@@ -167,10 +167,28 @@ def show(ref: str, root: str | None, as_json: bool) -> None:
         click.echo("audit findings:")
         for line in findings:
             click.echo(f"  - {line}")
+    derived = reg.derived(entry.ref)
+    if derived:
+        click.echo("derived artifacts:")
+        for record in derived:
+            click.echo(f"  - {_artifact(record)}")
     click.echo("lineage:")
     for line in _lineage(reg, entry.ref, 1, set()):
         click.echo(line)
     reg.close()
+
+
+def _artifact(record: dict[str, Any]) -> str:
+    """One line for a derived artifact: kind, what it holds, where, when."""
+    content = record.get("content") or {}
+    what = record.get("kind", "artifact")
+    if what == "export":
+        what += (
+            f" {content.get('format')} {content.get('tokens', 0):,} tokens, "
+            f"{content.get('documents', 0):,} documents, seed {content.get('seed')}, tokenizer "
+            f"sha256 {str((content.get('tokenizer') or {}).get('sha256'))[:12]}"
+        )
+    return f"{what} -> {record.get('location')} ({record.get('at')})"
 
 
 @registry.command()

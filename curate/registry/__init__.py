@@ -14,6 +14,7 @@ import logging
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from curate.errors import CheckFailed, DataError
 from curate.registry.core import Registry, default_root
@@ -30,6 +31,7 @@ __all__ = [
     "Version",
     "check_name",
     "default_root",
+    "derived",
     "load",
     "publish",
     "resolve",
@@ -50,6 +52,20 @@ def resolve(ref: str) -> Path:
         return registry.path(ref).resolve()
     finally:
         registry.close()
+
+
+def derived(ref: str, *, registry: Path | str | None = None) -> list[dict[str, Any]]:
+    """The artifacts recorded as made from a version (``curate export`` records its manifest
+    there: token counts, checksums, tokenizer sha256, format, seed), oldest first.
+
+    Each record holds ``kind``, ``sha256`` (of its content), ``location``, ``at``, ``by`` and
+    ``content`` (for an export, its ``manifest.json`` less the timing).
+    """
+    reg = Registry(registry)
+    try:
+        return reg.derived(ref)
+    finally:
+        reg.close()
 
 
 def resolve_verified(ref: str, *, registry: Path | str | None = None) -> Path:

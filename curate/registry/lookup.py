@@ -41,6 +41,20 @@ class Lookup:
     def yank_record(self, entry: Entry) -> dict[str, Any] | None:
         return self.records.yanked(entry.name).get(str(entry.version))
 
+    def derive(
+        self, ref: str | Ref, kind: str, content: dict[str, Any], **extra: Any
+    ) -> tuple[str, str, bool]:
+        """Attach an artifact to a version (write-once, like every registry record): returns
+        the pinned ``NAME@X.Y.Z``, the record's key and whether this call created it."""
+        entry = self.entry(ref)
+        key, created = self.records.derive(entry.name, entry.version, kind, content, **extra)
+        return entry.ref, key, created
+
+    def derived(self, ref: str | Ref) -> list[dict[str, Any]]:
+        """The artifacts recorded as made from the version ``ref`` names."""
+        entry = self.entry(ref)
+        return self.records.derived(entry.name, entry.version)
+
     def entry(self, ref: str | Ref) -> Entry:
         """The entry for ``NAME`` (latest not yanked), ``NAME@X.Y.Z`` or ``NAME@ALIAS``."""
         parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)

@@ -5,6 +5,7 @@
     REGISTRY/records/NAME/aliases/ALIAS/00000001.json   every move of an alias, numbered
     REGISTRY/records/NAME/yanked/X.Y.Z.json             why a version was withdrawn
     REGISTRY/records/NAME/deleted/X.Y.Z.json            a deleted version: its number stays taken
+    REGISTRY/records/NAME/derived/X.Y.Z/KIND-DIGEST.json an artifact made from the version
 
 Each record is created once and never changed (:meth:`ObjectStore.create`), so the full history
 of an alias is kept and two people moving it at once both land, one after the other.
@@ -12,6 +13,8 @@ of an alias is kept and two people moving it at once both land, one after the ot
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -132,3 +135,26 @@ class Records:
     def retired(self, name: str) -> set[Version]:
         """Version numbers of ``name`` that may never be published again."""
         return {Version.parse(v) for v in self.deleted(name)}
+
+    def derive(
+        self, name: str, version: Version, kind: str, content: dict[str, Any], **extra: Any
+    ) -> tuple[str, bool]:
+        """Record an artifact made from ``name@version`` (an export...), named by ``content``:
+        the same content recorded again finds the first record. Returns its key and whether
+        this call created it."""
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+        digest = hashlib.sha256(canonical).hexdigest()
+        key = self._key(name, "derived", str(version), f"{kind}-{digest[:16]}.json")
+        record = {"kind": kind, "sha256": digest, **extra, "content": content}
+        created = self.store.create_json(key, {**record, "at": now(), "by": publisher()})
+        return key, created
+
+    def derived(self, name: str, version: Version) -> list[dict[str, Any]]:
+        """Every artifact recorded as made from ``name@version``, oldest first."""
+        folder = self._key(name, "derived", str(version))
+        found = [
+            self.store.read_json(f"{folder}/{item}")
+            for item in self.store.names(folder)
+            if item.endswith(".json")
+        ]
+        return sorted(found, key=lambda r: (str(r.get("at")), str(r.get("sha256"))))

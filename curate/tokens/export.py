@@ -8,7 +8,9 @@ puts its documents in a seeded random order, and writes them to shards of about
 uniformly within each, come out in a uniformly random order; the same seed gives the same bytes.
 ``B`` is chosen from the input's size so that a bucket is about ``bucket_bytes`` of tokens.
 
-``manifest.json`` is written last: a folder without it is an unfinished export. Running the
+``manifest.json`` is written last: a folder without it is an unfinished export. When the input
+is a registry version, the manifest (less its timing) is first recorded in that registry as an
+artifact derived from the version (:meth:`curate.registry.core.Registry.derive`). Running the
 same export again after an interruption reuses the first pass's buckets when that pass had
 finished for the same input, tokenizer and seed (:mod:`curate.tokens.spill`).
 """
@@ -86,8 +88,7 @@ def export_tokens(
     else:
         log.info("export: the tokenized documents of an earlier attempt are reused from %s", work)
     files = _write(target, spill, fmt, dtype, shard_tokens)
-    shutil.rmtree(work, ignore_errors=True)
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": fmt,
         "dtype": str(dtype),
         "tokenizer": {
@@ -106,10 +107,33 @@ def export_tokens(
         "tokens": sum(f["tokens"] for f in files if "tokens" in f),
         "files": files,
         "curate_version": __version__,
-        "seconds": round(time.perf_counter() - started, 3),
     }
+    manifest["registry_artifacts"] = _record(manifest, target)
+    manifest["seconds"] = round(time.perf_counter() - started, 3)
     write_json_atomic(target / MANIFEST, manifest)
+    shutil.rmtree(work, ignore_errors=True)
     return manifest
+
+
+def _record(manifest: dict[str, Any], target: Path) -> list[dict[str, str]]:
+    """Attach the export to every registry version it was made from (write-once records in
+    that registry, ``records/NAME/derived/X.Y.Z/export-DIGEST.json``)."""
+    refs = manifest["source"]["registry_refs"]
+    if not refs:
+        return []
+    from curate.registry import Registry
+
+    registry = Registry()
+    recorded = []
+    try:
+        for ref in refs:
+            pinned, key, _ = registry.derive(
+                ref, "export", manifest, location=str(target.resolve())
+            )
+            recorded.append({"version": pinned, "registry": registry.location, "record": key})
+    finally:
+        registry.close()
+    return recorded
 
 
 def _write(
