@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,7 +27,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from curate.errors import CurateError
 
-_HERE = Path(__file__).parent
 #: Methods a read-only app answers; everything else is 405 before any route runs.
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -66,7 +65,7 @@ def find_runs(roots: Sequence[Path], *, max_depth: int = 4) -> list[Path]:
 def make_templates() -> Jinja2Templates:
     """Jinja2 templates with autoescape on for every file (document text is never trusted)."""
     env = Environment(
-        loader=FileSystemLoader(str(_HERE / "templates")),
+        loader=PackageLoader("curate.serve", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -159,7 +158,7 @@ def create_app(*, roots: Sequence[Path], registry: str | None = None) -> Starlet
         *runs.routes(state),
         *browse.routes(state),
         *whatif.routes(state),
-        Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
+        Mount("/static", app=StaticFiles(packages=[("curate.serve", "static")]), name="static"),
     ]
     routes.extend(registry_view.routes(state))
     app = Starlette(
