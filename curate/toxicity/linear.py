@@ -23,6 +23,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,10 @@ TESTED_RELEASE = "1.9.1"
 #: is in docs/toxicity-identity.md, from tests/benchmarks/measure_toxicity_default.py).
 DEFAULT_CHUNK_WORDS = 64
 _TOKEN = r"\w\w+"
+#: Characters tokenized at once: texts are grouped up to this size and longer texts read in
+#: pieces of it (about 18 MB of working memory per million characters).
+PIECE_CHARS = 1_000_000
+_SPACES = (" ", "\n", "\t", "\r")
 _LOADED: dict[str, LinearToxicity] = {}
 
 
@@ -131,11 +136,72 @@ class LinearToxicity:
         return ["toxicity"]
 
     def score(self, texts: list[str], *, how: Aggregate = "mean") -> dict[str, np.ndarray]:
-        """Probability of toxic per text, scoring chunks of ``max_length`` word tokens."""
-        n = len(texts)
-        tokens = pl.Series(texts, dtype=pl.String).str.to_lowercase().str.extract_all(_TOKEN)
-        per_doc = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
-        frame = pl.DataFrame({"tok": tokens.explode().drop_nulls()})
+        """Probability of toxic per text, scoring chunks of ``max_length`` word tokens.
+
+        Texts are tokenized in groups of at most :data:`PIECE_CHARS` characters and a longer
+        text piece by piece, so memory follows that size, not the batch or the document; the
+        chunks, and so the scores, are those of tokenizing everything at once.
+        """
+        probs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        for first, group in _groups(texts):
+            if len(group) == 1 and len(group[0]) > PIECE_CHARS:
+                p, w = self._stream(group[0])
+                owner = np.full(len(p), first)
+            else:
+                tokens = (
+                    pl.Series(group, dtype=pl.String).str.to_lowercase().str.extract_all(_TOKEN)
+                )
+                per_doc = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
+                p, w, chunks_per_doc = self._chunk_scores(tokens.explode().drop_nulls(), per_doc)
+                owner = first + np.repeat(np.arange(len(group)), chunks_per_doc)
+            probs.append(p)
+            weights.append(w)
+            owners.append(owner)
+        if not probs:
+            return {"toxicity": np.zeros(0)}
+        per = aggregate(
+            np.concatenate(probs),
+            np.concatenate(owners),
+            np.concatenate(weights),
+            n_docs=len(texts),
+            how=how,
+        )
+        return {"toxicity": per[:, 0]}
+
+    def _stream(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk probabilities and token counts of one long text, read piece by piece.
+
+        Each piece's tokens join the tokens left over from the previous piece, and only whole
+        chunks are scored until the last piece: the chunks are those of the whole text.
+        """
+        probs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        carry = pl.Series("tok", [], dtype=pl.String)
+        for piece in _pieces(text):
+            found = pl.Series([piece], dtype=pl.String).str.to_lowercase().str.extract_all(_TOKEN)
+            carry = pl.concat([carry, found.explode().drop_nulls().rename("tok")])
+            whole = len(carry) // self.max_length * self.max_length
+            if whole:
+                p, w, _ = self._chunk_scores(carry[:whole], np.array([whole]))
+                probs.append(p)
+                weights.append(w)
+                carry = carry[whole:]
+        if len(carry) or not probs:
+            p, w, _ = self._chunk_scores(carry, np.array([len(carry)]))
+            probs.append(p)
+            weights.append(w)
+        return np.concatenate(probs), np.concatenate(weights)
+
+    def _chunk_scores(
+        self, flat: pl.Series, per_doc: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per chunk: probability and token count; per document: number of chunks.
+
+        ``flat`` holds the documents' tokens one after the other, ``per_doc`` how many each has.
+        """
+        n = len(per_doc)
         doc = np.repeat(np.arange(n), per_doc)
         position = np.arange(len(doc)) - np.repeat(np.cumsum(per_doc) - per_doc, per_doc)
         chunks_per_doc = np.maximum(1, -(-per_doc // self.max_length))
@@ -144,9 +210,8 @@ class LinearToxicity:
         n_chunks = int(chunks_per_doc.sum())
         chunk_tokens = np.bincount(chunk_of_token, minlength=n_chunks).astype(np.float64)
 
-        hits = frame.with_columns(chunk=pl.Series(chunk_of_token)).join(
-            self.vocab, on="tok", how="inner"
-        )
+        frame = pl.DataFrame({"tok": flat, "chunk": chunk_of_token})
+        hits = frame.join(self.vocab, on="tok", how="inner")
         chunk = hits["chunk"].to_numpy().astype(np.int64)
         col = hits["col"].to_numpy().astype(np.int64)
         # Term frequencies per (chunk, term) for the L2 norm of the TF-IDF vector.
@@ -163,9 +228,45 @@ class LinearToxicity:
             raw = np.bincount(chunk, weights=self.weights[k, col], minlength=n_chunks)
             decision = raw / safe + self.intercepts[k]
             probs[k] = 1.0 / (1.0 + np.exp(self.calib_a[k] * decision + self.calib_b[k]))
-        chunk_doc = np.repeat(np.arange(n), chunks_per_doc)
-        per = aggregate(probs.mean(axis=0), chunk_doc, chunk_tokens, n_docs=n, how=how)
-        return {"toxicity": per[:, 0]}
+        return probs.mean(axis=0), chunk_tokens, chunks_per_doc
+
+
+def _groups(texts: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """``(index of the first, texts)``: consecutive texts of at most PIECE_CHARS characters in
+    all, and each longer text alone."""
+    start, size = 0, 0
+    for i, text in enumerate(texts):
+        if len(text) > PIECE_CHARS or size + len(text) > PIECE_CHARS:
+            if i > start:
+                yield start, texts[start:i]
+            start, size = i, 0
+        size += len(text)
+        if len(text) > PIECE_CHARS:
+            yield i, [text]
+            start, size = i + 1, 0
+    if len(texts) > start:
+        yield start, texts[start:]
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` in pieces of about PIECE_CHARS characters, each ending after ASCII whitespace.
+
+    No word token continues across whitespace, and lower-casing (whose Greek final sigma looks
+    at neighbouring letters, through punctuation) never looks across it, so the pieces'
+    tokens are the text's. A stretch of PIECE_CHARS without whitespace stays in its piece.
+    """
+    start = 0
+    while len(text) - start > PIECE_CHARS:
+        end = start + PIECE_CHARS
+        cut = max(text.rfind(c, start, end) for c in _SPACES)
+        if cut < 0:
+            found = [i for i in (text.find(c, end) for c in _SPACES) if i >= 0]
+            if not found:
+                break
+            cut = min(found)
+        yield text[start : cut + 1]
+        start = cut + 1
+    yield text[start:]
 
 
 def _read_joblib(folder: Path) -> tuple[Any, Any]:
