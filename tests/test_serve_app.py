@@ -486,3 +486,20 @@ def test_cli_refuses_a_busy_port(tmp_path: Path, fake_uvicorn: _Calls) -> None:
     assert result.exit_code != 0
     assert f"--port {port}: cannot listen there" in str(result.exception)
     assert fake_uvicorn.calls == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/static/..%2fapp.py", "/static/..%2f..%2fcli%2f__init__.py", "/static/%2fetc%2fpasswd"]
+)
+def test_static_files_stay_in_their_folder(served: tuple[TestClient, Path], url: str) -> None:
+    client, _ = served
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "def create_app" not in response.text and "root:" not in response.text
+
+
+def test_unknown_page_is_a_404_page(served: tuple[TestClient, Path]) -> None:
+    client, _ = served
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert "back to the runs" in response.text
