@@ -260,3 +260,15 @@ def _page_of(client: TestClient, params: dict[str, str]) -> tuple[int, list[str]
     found = TOTAL.search(response.text)
     assert found is not None
     return int(found.group(1).replace(",", "")), ROW_ID.findall(response.text)
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="ab <>&\"'\n", max_size=30), st.text(alphabet="ab <>&\"'\n", max_size=30))
+def test_word_diff_escapes_and_loses_nothing(left: str, right: str) -> None:
+    from curate.serve.security import diff_words
+
+    marks = re.compile(r"</?(del|ins)>")
+    for shown, original in zip(diff_words(left, right), (left, right)):
+        bare = marks.sub("", str(shown))
+        assert "<" not in bare and ">" not in bare
+        assert html.unescape(bare) == original
