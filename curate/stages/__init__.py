@@ -50,7 +50,7 @@ def _load(ref: str) -> type[Stage]:
 
 
 def _origin(ep: EntryPoint) -> str:
-    dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
+    dist = f"distribution {ep.dist.name}" if ep.dist is not None else "an unknown distribution"
     return f"entry point {ep.name} = {ep.value!r} of {dist} (group {ENTRY_POINT_GROUP})"
 
 

@@ -8,7 +8,8 @@ Each repeat runs the benchmark (the tree's own copy of the script, with ``PYTHON
 the tree) once per tree, alternating which goes first, so both see the same machine load. Takes
 the last JSON line the benchmark prints, and reports the median of every numeric figure whose
 key holds one of ``--keys`` (seconds, ratios, peak RSS by default) for each tree, and their
-ratio after / before. Prints one JSON line.
+ratio after / before, with the CPU seconds of each run's whole process tree. Prints one JSON
+line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,14 +36,22 @@ def _leaves(value: Any, prefix: str = "") -> dict[str, float]:
     return {}
 
 
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def _run(tree: Path, script: str, args: list[str]) -> dict[str, float]:
+    """The benchmark's figures, and ``tree_cpu_seconds``: the CPU time of its whole process
+    tree (every descendant was waited for), which machine load changes far less than wall time."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, str(tree / script), *args]
+    before = _cpu()
     proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(f"{cmd} failed:\n{proc.stderr[-2000:]}")
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
-    return _leaves(json.loads(lines[-1]))
+    return {**_leaves(json.loads(lines[-1])), "tree_cpu_seconds": round(_cpu() - before, 2)}
 
 
 def main() -> None:
