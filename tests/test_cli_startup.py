@@ -71,3 +71,31 @@ def test_stages_and_check_import_no_model_runtime(args: list[str]) -> None:
     assert not set(MODEL_RUNTIMES) & loaded
     assert "curate.quality.signals" not in loaded  # the column table is enough
     assert "curate.models.fetch" not in loaded  # downloads need ssl and urllib
+    assert "numba" not in loaded and "curate.quality.kernels" not in loaded
+
+
+def test_stage_table_matches_the_stage_classes() -> None:
+    from curate.stage_index import STAGES
+    from curate.stages import BUILTINS, get_stage
+
+    assert {name: ref for name, (ref, _) in STAGES.items()} == BUILTINS
+    for name, (_, summary) in STAGES.items():
+        assert get_stage(name).summary == summary, name
+
+
+def test_listing_stages_imports_no_stage_and_no_arrow() -> None:
+    loaded = modules_after(["stages"])
+    others = {ref.partition(":")[0] for ref, _ in COMMANDS.values()} - {"curate.cli.stages"}
+    assert not others & loaded
+    assert not {"pyarrow", "polars", "sqlglot", "pydantic", "numpy", "datasets", "torch"} & loaded
+    assert not {m for m in loaded if m.startswith("curate.stages")}
+
+
+def test_listing_stages_prints_every_stage_with_its_summary() -> None:
+    from curate.stages import get_stage, stage_names
+
+    done = subprocess.run(
+        [sys.executable, "-m", "curate", "stages", "--json"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout) == {name: get_stage(name).summary for name in stage_names()}

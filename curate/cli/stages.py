@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 import click
-from pydantic_core import PydanticUndefined
-
-from curate.stages import get_stage, stage_names
 
 
 def stage_help(name: str) -> dict[str, Any]:
     """Everything documented about a stage, as data."""
+    from pydantic_core import PydanticUndefined
+
+    from curate.stages import get_stage
+
     cls = get_stage(name)
     params = []
     for pname, f in cls.model_fields.items():
@@ -51,7 +52,10 @@ def _type_name(annotation: Any) -> str:
 def stages(name: str | None, as_json: bool) -> None:
     """List stages with a one-line summary; with NAME, its parameters, defaults and columns."""
     if name is None:
-        rows = [(n, get_stage(n).summary) for n in stage_names()]
+        from curate.stage_index import summaries
+
+        # From the table of summaries: listing imports no stage module.
+        rows = list(summaries().items())
         if as_json:
             click.echo(json.dumps(dict(rows), indent=2))
             return

@@ -18,7 +18,9 @@ round. Measurements (CPU seconds of this process):
 * ``score.quality``: the stage (all groups).
 
 With ``PYTHONPATH=<another checkout>`` the same script measures that version of curate (the
-"before" figures in docs/performance.md). Prints one JSON line.
+"before" figures in docs/performance.md). Run it as a script (not with ``python -c`` or ``-m``
+from the repo, which put the working directory ahead of PYTHONPATH).
+Prints one JSON line.
 
     python tests/benchmarks/bench_stages.py --startup [--before CHECKOUT] [--runs 10]
 
@@ -137,7 +139,9 @@ COMMANDS = {
 
 def startup(before: str | None, runs: int) -> dict[str, Any]:
     repo = Path(__file__).resolve().parents[2]
-    versions = {"after": os.environ.copy()}
+    # `python -P`: without it the working directory (the repo) would come ahead of PYTHONPATH
+    # and both versions would be this one.
+    versions = {"after": {**os.environ, "PYTHONPATH": str(repo)}}
     if before:
         versions["before"] = {**os.environ, "PYTHONPATH": before}
     wall: dict[str, list[float]] = {f"{v}_{c}": [] for v in versions for c in COMMANDS}
@@ -148,7 +152,7 @@ def startup(before: str | None, runs: int) -> dict[str, Any]:
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(
-                    [sys.executable, "-m", "curate", *args],
+                    [sys.executable, "-P", "-m", "curate", *args],
                     cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )  # fmt: skip
