@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from curate.errors import RecipeError
 from curate.io.guards import DEFAULT_MAX_CHARS
@@ -52,8 +60,9 @@ class InputSpec(_Model):
     )
     split: str | None = Field(
         None,
-        description="The split to read when the input has several (a DatasetDict folder, or "
-        "files such as data/train-*.parquet and data/test-*.parquet).",
+        description="The one split to read when the input has several (a DatasetDict folder, "
+        "or files such as data/train-*.parquet and data/test-*.parquet); by default every "
+        "split is read and kept apart in the output (data/{split}-*.parquet).",
     )
     max_chars: int | None = Field(
         DEFAULT_MAX_CHARS,
@@ -76,6 +85,23 @@ class StageSpec(_Model):
         "stage name, numbered when it repeats).",
     )
     label: str = Field("", exclude=True)
+    overwrite: StrictBool = Field(
+        False,
+        exclude=True,
+        description="Set in `with:` (`with: {overwrite: true}`), for any stage: the stage "
+        "replaces input columns of the same name on purpose, so `curate check` and `curate "
+        "run` do not warn about it.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _common_fields(cls, data: Any) -> Any:
+        """Take the fields every stage accepts out of ``with`` before the stage sees it."""
+        params = data.get("with") if isinstance(data, dict) else None
+        if isinstance(params, dict) and "overwrite" in params:
+            rest = {k: v for k, v in params.items() if k != "overwrite"}
+            return {**data, "with": rest, "overwrite": params["overwrite"]}
+        return data
 
 
 class OutputSpec(_Model):
@@ -135,6 +161,8 @@ class Recipe(_Model):
         data = self.model_dump(mode="json", by_alias=True)
         for spec, stage, out in zip(self.stages, self.build_stages(), data["stages"]):
             out["with"] = stage.params()
+            if spec.overwrite:
+                out["with"]["overwrite"] = True
             out["id"] = spec.label
         return data
 

@@ -238,6 +238,10 @@ def test_a_split_left_empty_has_no_file_but_is_counted(tmp_path: Path) -> None:
     assert sorted(datasets.load_dataset(str(out))) == ["test", "train"]
     report = json.loads((out / "curate" / "run.json").read_text())
     assert report["splits"]["validation"] == {"rows_in": 5, "rows_out": 0, "rows_removed": 5}
+    card = (out / "README.md").read_text()
+    assert "| split | rows read | removed | rows | files |" in card
+    assert "| validation | 5 | 5 | 0 | 0 |" in card
+    assert "| train | 11 | 1 | 10 | 1 |" in card
 
 
 @pytest.mark.slow

@@ -61,21 +61,46 @@ def structure(facts: DatasetFacts) -> str:
             for f in facts.schema
         ],
     )
-    splits = table(
-        ["split", "rows", "files", "Parquet size", "in memory"],
-        [
-            (text(s.name), s.rows, len(s.files), human_bytes(s.size), human_bytes(s.num_bytes))
-            for s in facts.splits
-        ],
-    )
     return "\n\n".join(
         [
             "## Dataset Structure",
             "Each row is one document. Columns, their Arrow types, and the stage that wrote them:",
             columns,
             "### Data Splits",
-            splits,
+            _splits(facts),
         ]
+    )
+
+
+def _splits(facts: DatasetFacts) -> str:
+    """The splits table; with the rows read and removed per split when the run carried several
+    (a split whose rows were all removed has no file but keeps its row)."""
+    counted = facts.run.get("splits")
+    if not isinstance(counted, dict) or not counted:
+        return table(
+            ["split", "rows", "files", "Parquet size", "in memory"],
+            [
+                (text(s.name), s.rows, len(s.files), human_bytes(s.size), human_bytes(s.num_bytes))
+                for s in facts.splits
+            ],
+        )
+    found = {s.name: s for s in facts.splits}
+    rows = []
+    for name, n in counted.items():
+        s = found.get(name)
+        rows.append(
+            (
+                text(name),
+                n.get("rows_in", 0),
+                n.get("rows_removed", 0),
+                s.rows if s else 0,
+                len(s.files) if s else 0,
+                human_bytes(s.size if s else 0),
+                human_bytes(s.num_bytes if s else 0),
+            )
+        )
+    return table(
+        ["split", "rows read", "removed", "rows", "files", "Parquet size", "in memory"], rows
     )
 
 

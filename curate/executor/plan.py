@@ -29,6 +29,8 @@ class Step:
     index: int
     label: str
     stage: Stage
+    #: ``with: {overwrite: true}``: replacing input columns is intended, so no warning.
+    overwrite: bool = False
 
 
 @dataclass
@@ -68,8 +70,8 @@ def replaced_input_columns(step: Step, columns: Mapping[str, pa.DataType]) -> li
 def plan_columns(steps: Sequence[Step], columns: dict[str, pa.DataType]) -> list[dict[str, Any]]:
     """Check each stage against the columns before it; a description per stage.
 
-    A stage that writes a column the input already has is logged as a warning and listed as
-    ``overwrites`` in its description.
+    A stage that writes a column the input already has is listed as ``overwrites`` in its
+    description, and logged as a warning unless the recipe says ``with: {overwrite: true}``.
     """
     plan = []
     cols = dict(columns)
@@ -91,9 +93,11 @@ def plan_columns(steps: Sequence[Step], columns: dict[str, pa.DataType]) -> list
         replaced = replaced_input_columns(step, columns)
         if replaced:
             desc["overwrites"] = replaced
+        if replaced and not step.overwrite:
             log.warning(
                 "warning: stages[%d] (%s) writes %s, which the input already has: the input's "
-                "values are replaced (give the input column another name to keep them)",
+                "values are replaced (give the input column another name to keep them, or set "
+                "`with: {overwrite: true}` on the stage to replace them without this warning)",
                 step.index,
                 step.label,
                 ", ".join(repr(c) for c in replaced),

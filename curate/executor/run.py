@@ -52,7 +52,7 @@ WORKDIR = ".curate-work"
 
 def build_steps(recipe: Recipe) -> list[Step]:
     return [
-        Step(i, spec.label, stage)
+        Step(i, spec.label, stage, overwrite=spec.overwrite)
         for i, (spec, stage) in enumerate(zip(recipe.stages, recipe.build_stages()))
     ]
 
