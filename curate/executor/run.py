@@ -156,6 +156,9 @@ def _execute(
     )
     source = InputStream(reader, notify)
     plan_columns(steps, {f.name: f.type for f in source.schema()})
+    for step in steps:
+        # State a stage builds once on the driver and ships to the workers (decontaminate's index).
+        getattr(step.stage, "prepare_run", lambda: None)()
     shards = ShardConfig(
         recipe.output.shard_rows,
         recipe.output.shard_bytes,

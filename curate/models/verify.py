@@ -103,7 +103,8 @@ def load_fasttext(path: Path) -> Any:
             hint="pip install fasttext-wheel (only one fastText binding may be installed)",
         ) from exc
     check_fasttext_header(path)
-    log.info("loading fastText model %s", path)
+    # Every worker loads its own copy: at info level the line would repeat once per worker.
+    log.debug("loading fastText model %s", path)
     try:
         model = _FastText(model_path=key).f
     except (ValueError, RuntimeError, MemoryError, OSError) as exc:

@@ -2,7 +2,8 @@
 
 The word n-grams (default 13, after NFKC, lower-casing, punctuation to spaces and whitespace
 collapsing) of every text field of every item of the ``against`` sets are indexed once per
-worker; a document sharing at least ``min_matches`` of them is removed with reason
+run, on the driver (:meth:`Decontaminate.prepare_run`; the index travels to the workers with the
+stage); a document sharing at least ``min_matches`` of them is removed with reason
 ``contaminated`` (or only annotated). Items shorter than ``n`` words are matched whole when they
 have at least ``min_words`` words (GPT-3's decontamination used 8 to 13 words); shorter items
 are skipped, and the run log says how many. The kernels are in :mod:`curate.decontam`.
@@ -115,13 +116,17 @@ class Decontaminate(MapStage):
             self._index = build_index(self.sets(), n=self.n, min_words=min(self.min_words, self.n))
         return self._index
 
+    def prepare_run(self) -> None:
+        """Build the index before the workers start: it is pickled to them with the stage, so
+        the sets are read, and their summary logged, once per run rather than once per worker."""
+        _ = self.index
+
     def process(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         found = self.index.match(batch.column(schema.TEXT))
         counts = found.counts
         bad = counts >= self.min_matches
-        by = [s if hit else [] for s, hit in zip(found.sets, bad.tolist())]
         out = set_column(batch, MATCHES, pa.array(counts, pa.int64()))
-        out = set_column(out, BY, pa.array(by, pa.list_(pa.string())))
+        out = set_column(out, BY, found.sets_column(bad))
         if self.action == "annotate" or not bad.any():
             return out
         reasons = pa.array([REASON if hit else None for hit in bad.tolist()], pa.string())
