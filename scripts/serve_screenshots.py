@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,10 +148,16 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
     args = parser.parse_args()
     check_fonts()
-    with tempfile.TemporaryDirectory(prefix="curate-screenshots-") as tmp:
-        runs, reg = build_demo(Path(tmp))
+    # A fixed folder, so the paths the pages show stay the same from one set of shots to the next.
+    work = Path(tempfile.gettempdir()) / "curate-serve-demo"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        runs, reg = build_demo(work)
         for path in shoot(runs, reg, args.out, width=args.width):
             print(re.sub(r"^" + re.escape(str(ROOT)) + "/", "", str(path)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
