@@ -20,8 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.toxicity import linear
-from curate.toxicity.linear import LinearToxicity, _pieces, _read_joblib, data_dir
+from curate.toxicity import chunks
+from curate.toxicity.chunks import pieces
+from curate.toxicity.linear import LinearToxicity, _read_joblib, data_dir
 
 HOWS = ("mean", "max", "share")
 
@@ -42,7 +43,7 @@ def _texts(shared: Path) -> list[str]:
 
 
 def _scores(texts: list[str], piece_chars: int, monkeypatch: pytest.MonkeyPatch) -> dict:
-    monkeypatch.setattr(linear, "PIECE_CHARS", piece_chars)
+    monkeypatch.setattr(chunks, "PIECE_CHARS", piece_chars)
     model = LinearToxicity.load()
     return {how: model.score(texts, how=how)["toxicity"] for how in HOWS}
 
@@ -65,14 +66,14 @@ def test_streamed_long_document_matches_scikit_learn_on_its_chunks(
     """Independent computation: chunks of 64 word tokens cut by hand, scored by scikit-learn."""
     texts = _texts(shared_dir)
     doc = max(texts, key=len)
-    monkeypatch.setattr(linear, "PIECE_CHARS", 777)
+    monkeypatch.setattr(chunks, "PIECE_CHARS", 777)
     got = LinearToxicity.load().score([doc], how="mean")["toxicity"][0]
     tokens = re.findall(r"\w\w+", doc.lower())
-    chunks = [tokens[i : i + 64] for i in range(0, len(tokens), 64)]
+    by_hand = [tokens[i : i + 64] for i in range(0, len(tokens), 64)]
     vectorizer, model = _read_joblib(data_dir())
-    probs = model.predict_proba(vectorizer.transform([" ".join(c) for c in chunks]))[:, 1]
-    expected = np.average(probs, weights=[len(c) for c in chunks])
-    assert len(chunks) > 10
+    probs = model.predict_proba(vectorizer.transform([" ".join(c) for c in by_hand]))[:, 1]
+    expected = np.average(probs, weights=[len(c) for c in by_hand])
+    assert len(by_hand) > 10
     assert got == pytest.approx(expected, abs=1e-9)
 
 
@@ -92,20 +93,20 @@ def test_any_piece_size_gives_the_same_scores(
 ) -> None:
     texts = ["".join(w + s for w, s in doc) for doc in docs]
     model = LinearToxicity.load(max_length=7)
-    original = linear.PIECE_CHARS
+    original = chunks.PIECE_CHARS
     try:
-        linear.PIECE_CHARS = 10**12
+        chunks.PIECE_CHARS = 10**12
         at_once = {how: model.score(texts, how=how)["toxicity"] for how in HOWS}
-        linear.PIECE_CHARS = piece_chars
+        chunks.PIECE_CHARS = piece_chars
         for text in texts:
-            pieces = list(_pieces(text))
-            assert "".join(pieces) == text
-            assert all(p[-1] in " \n\t\r" for p in pieces[:-1])
+            parts = list(pieces(text))
+            assert "".join(parts) == text
+            assert all(p[-1] in " \n\t\r" for p in parts[:-1])
         for how in HOWS:
             got = model.score(texts, how=how)["toxicity"]
             np.testing.assert_allclose(got, at_once[how], rtol=0, atol=1e-12)
     finally:
-        linear.PIECE_CHARS = original
+        chunks.PIECE_CHARS = original
 
 
 _MEMORY = """
@@ -150,3 +151,54 @@ def test_a_50_mb_document_is_scored_in_bounded_memory(shared_dir: Path) -> None:
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert 0.0 < figures["score"] < 0.5
     assert figures["growth_mb"] < 200, figures
+
+
+def _tiny_hf(folder: Path) -> Path:
+    """A random two-label BERT of a few words, saved as an ``hf:`` model folder."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "you", "are", "nice", "bad", "ok"]
+    transformers.BertTokenizer(vocab={w: i for i, w in enumerate(words)}).save_pretrained(folder)
+    config = transformers.BertConfig(
+        vocab_size=len(words),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=16,
+        num_labels=2,
+        id2label={0: "neutral", 1: "toxic"},
+        label2id={"neutral": 0, "toxic": 1},
+    )
+    torch.manual_seed(3)
+    model = transformers.BertForSequenceClassification(config)
+    with torch.no_grad():
+        model.classifier.weight.normal_(0.0, 3.0)
+    model.save_pretrained(folder)
+    return folder
+
+
+def test_transformer_windows_are_read_piece_by_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curate.toxicity import load_scorer
+
+    scorer = load_scorer(f"hf:{_tiny_hf(tmp_path)}", label="toxic", max_length=8)
+    # 8 positions hold 6 words; a piece of two "you are nice bad ok are " runs is 12 words,
+    # so pieces end on window boundaries and the windows are those of the whole text.
+    text = "you are nice bad ok are " * 40
+    texts = ["ok you are bad", text, "nice", text[:48]]
+    at_once = {how: scorer.score(texts, how=how)["toxicity"] for how in HOWS}
+    seen: list[int] = []
+    tokenize = type(scorer.tokenizer).__call__
+
+    def recording(self: object, batch: list[str], **kwargs: object) -> object:
+        seen.append(sum(len(t) for t in batch))
+        return tokenize(self, batch, **kwargs)
+
+    monkeypatch.setattr(chunks, "PIECE_CHARS", 48)
+    monkeypatch.setattr(type(scorer.tokenizer), "__call__", recording)
+    for how in HOWS:
+        got = scorer.score(texts, how=how)["toxicity"]
+        np.testing.assert_allclose(got, at_once[how], rtol=0, atol=1e-6)
+    assert seen and max(seen) <= 48

@@ -7,6 +7,12 @@ number of tokens, so a short trailing chunk counts for what it holds; ``share`` 
 the document's tokens that lie in chunks scoring ``threshold`` or more (a book with one rude
 paragraph gets a small share, a rant a large one).
 
+Memory is bounded by :func:`groups` and :func:`pieces`: a model tokenizes consecutive texts of
+at most :data:`PIECE_CHARS` characters together and a longer text piece by piece.
+
+>>> [len(p) for p in pieces("ab " * 400_000)]
+[999999, 200001]
+
 >>> import numpy as np
 >>> scores = np.array([[0.1], [0.9], [0.2]])
 >>> doc = np.array([0, 0, 1])
@@ -20,6 +26,7 @@ array([0.3, 0.2])
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -27,6 +34,11 @@ import numpy as np
 Aggregate = Literal["max", "mean", "share"]
 #: A chunk counts as flagged for ``share`` from this score on.
 SHARE_THRESHOLD = 0.5
+#: Characters tokenized at once: texts are grouped up to this size and a longer text is read in
+#: pieces of it, so a model's working memory follows this, not the batch or the document.
+PIECE_CHARS = 1_000_000
+#: Where a piece may end: no word token of the linear model continues across ASCII whitespace.
+SPACES = (" ", "\n", "\t", "\r")
 
 
 def aggregate(
@@ -60,3 +72,41 @@ def aggregate(
     total = np.add.reduceat(w, starts)
     summed: np.ndarray = np.add.reduceat(scores * w[:, None], starts, axis=0)
     return summed / total[:, None]
+
+
+def groups(texts: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """``(index of the first, texts)``: consecutive texts of at most PIECE_CHARS characters in
+    all, and each longer text alone."""
+    start, size = 0, 0
+    for i, text in enumerate(texts):
+        if len(text) > PIECE_CHARS or size + len(text) > PIECE_CHARS:
+            if i > start:
+                yield start, texts[start:i]
+            start, size = i, 0
+        size += len(text)
+        if len(text) > PIECE_CHARS:
+            yield i, [text]
+            start, size = i + 1, 0
+    if len(texts) > start:
+        yield start, texts[start:]
+
+
+def pieces(text: str) -> Iterator[str]:
+    """``text`` in pieces of about PIECE_CHARS characters, each ending after ASCII whitespace.
+
+    No word token continues across whitespace, and lower-casing (whose Greek final sigma looks
+    at neighbouring letters, through punctuation) never looks across it, so the pieces'
+    tokens are the text's. A stretch of PIECE_CHARS without whitespace stays in its piece.
+    """
+    start = 0
+    while len(text) - start > PIECE_CHARS:
+        end = start + PIECE_CHARS
+        cut = max(text.rfind(c, start, end) for c in SPACES)
+        if cut < 0:
+            found = [i for i in (text.find(c, end) for c in SPACES) if i >= 0]
+            if not found:
+                break
+            cut = min(found)
+        yield text[start : cut + 1]
+        start = cut + 1
+    yield text[start:]

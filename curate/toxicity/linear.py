@@ -23,7 +23,6 @@ import importlib.metadata
 import importlib.util
 import logging
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from curate.errors import MissingDependencyError
+from curate.toxicity import chunks
 from curate.toxicity.chunks import Aggregate, aggregate
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,6 @@ TESTED_RELEASE = "1.9.1"
 #: is in docs/toxicity-identity.md, from tests/benchmarks/measure_toxicity_default.py).
 DEFAULT_CHUNK_WORDS = 64
 _TOKEN = r"\w\w+"
-#: Characters tokenized at once: texts are grouped up to this size and longer texts read in
-#: pieces of it (about 18 MB of working memory per million characters).
-PIECE_CHARS = 1_000_000
-_SPACES = (" ", "\n", "\t", "\r")
 _LOADED: dict[str, LinearToxicity] = {}
 
 
@@ -138,15 +134,15 @@ class LinearToxicity:
     def score(self, texts: list[str], *, how: Aggregate = "mean") -> dict[str, np.ndarray]:
         """Probability of toxic per text, scoring chunks of ``max_length`` word tokens.
 
-        Texts are tokenized in groups of at most :data:`PIECE_CHARS` characters and a longer
-        text piece by piece, so memory follows that size, not the batch or the document; the
-        chunks, and so the scores, are those of tokenizing everything at once.
+        Texts are tokenized in groups of at most :data:`~curate.toxicity.chunks.PIECE_CHARS`
+        characters and a longer text piece by piece, so memory follows that size, not the batch
+        or the document; the chunks, and so the scores, are those of tokenizing all at once.
         """
         probs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         owners: list[np.ndarray] = []
-        for first, group in _groups(texts):
-            if len(group) == 1 and len(group[0]) > PIECE_CHARS:
+        for first, group in chunks.groups(texts):
+            if len(group) == 1 and len(group[0]) > chunks.PIECE_CHARS:
                 p, w = self._stream(group[0])
                 owner = np.full(len(p), first)
             else:
@@ -179,7 +175,7 @@ class LinearToxicity:
         probs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         carry = pl.Series("tok", [], dtype=pl.String)
-        for piece in _pieces(text):
+        for piece in chunks.pieces(text):
             found = pl.Series([piece], dtype=pl.String).str.to_lowercase().str.extract_all(_TOKEN)
             carry = pl.concat([carry, found.explode().drop_nulls().rename("tok")])
             whole = len(carry) // self.max_length * self.max_length
@@ -229,44 +225,6 @@ class LinearToxicity:
             decision = raw / safe + self.intercepts[k]
             probs[k] = 1.0 / (1.0 + np.exp(self.calib_a[k] * decision + self.calib_b[k]))
         return probs.mean(axis=0), chunk_tokens, chunks_per_doc
-
-
-def _groups(texts: list[str]) -> Iterator[tuple[int, list[str]]]:
-    """``(index of the first, texts)``: consecutive texts of at most PIECE_CHARS characters in
-    all, and each longer text alone."""
-    start, size = 0, 0
-    for i, text in enumerate(texts):
-        if len(text) > PIECE_CHARS or size + len(text) > PIECE_CHARS:
-            if i > start:
-                yield start, texts[start:i]
-            start, size = i, 0
-        size += len(text)
-        if len(text) > PIECE_CHARS:
-            yield i, [text]
-            start, size = i + 1, 0
-    if len(texts) > start:
-        yield start, texts[start:]
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """``text`` in pieces of about PIECE_CHARS characters, each ending after ASCII whitespace.
-
-    No word token continues across whitespace, and lower-casing (whose Greek final sigma looks
-    at neighbouring letters, through punctuation) never looks across it, so the pieces'
-    tokens are the text's. A stretch of PIECE_CHARS without whitespace stays in its piece.
-    """
-    start = 0
-    while len(text) - start > PIECE_CHARS:
-        end = start + PIECE_CHARS
-        cut = max(text.rfind(c, start, end) for c in _SPACES)
-        if cut < 0:
-            found = [i for i in (text.find(c, end) for c in _SPACES) if i >= 0]
-            if not found:
-                break
-            cut = min(found)
-        yield text[start : cut + 1]
-        start = cut + 1
-    yield text[start:]
 
 
 def _read_joblib(folder: Path) -> tuple[Any, Any]:

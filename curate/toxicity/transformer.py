@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from curate.errors import MissingDependencyError, RecipeError
+from curate.toxicity import chunks
 from curate.toxicity.chunks import Aggregate, aggregate
 
 log = logging.getLogger(__name__)
@@ -154,9 +155,38 @@ class TransformerScorer:
         return out if out is not None else np.zeros((0, 0))
 
     def score(self, texts: list[str], *, how: Aggregate = "mean") -> dict[str, np.ndarray]:
-        """One array of probabilities per head column, aggregated over each text's chunks."""
+        """One array of probabilities per head column, aggregated over each text's chunks.
+
+        Texts are tokenized in groups of at most :data:`~curate.toxicity.chunks.PIECE_CHARS`
+        characters, and a longer text piece by piece (pieces end after whitespace; windows start
+        again at each piece, every million characters), so the tokenizer's encodings never hold
+        more than a piece: a 200 MB document is not tokenized at once.
+        """
         if not texts:
             return {c: np.zeros(0) for c in self.heads}
+        picked: list[np.ndarray] = []
+        tokens: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        for first, group in chunks.groups(texts):
+            long_text = len(group) == 1 and len(group[0]) > chunks.PIECE_CHARS
+            # a generator: one piece of a long text is held at a time
+            parts = ([piece] for piece in chunks.pieces(group[0])) if long_text else iter([group])
+            for part in parts:
+                p, t, mapping = self._window_scores(part)
+                picked.append(p)
+                tokens.append(t)
+                owners.append(first + (np.zeros_like(mapping) if long_text else mapping))
+        per_text = aggregate(
+            np.concatenate(picked),
+            np.concatenate(owners),
+            np.concatenate(tokens),
+            n_docs=len(texts),
+            how=how,
+        )
+        return {c: per_text[:, j] for j, c in enumerate(self.heads)}
+
+    def _window_scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per window of ``texts``: head probabilities, text tokens, and the text it is from."""
         enc, mapping = self._windows(texts)
         raw = self.logits(enc)
         if self.activation == "softmax":
@@ -168,5 +198,4 @@ class TransformerScorer:
             probs = raw
         picked = probs[:, list(self.heads.values())]
         tokens = np.array([len(x) for x in enc["input_ids"]], dtype=np.float64) - self._specials
-        per_text = aggregate(picked, mapping, tokens, n_docs=len(texts), how=how)
-        return {c: per_text[:, j] for j, c in enumerate(self.heads)}
+        return picked, tokens, mapping
