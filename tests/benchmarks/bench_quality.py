@@ -3,9 +3,10 @@
     python tests/benchmarks/bench_quality.py [--docs 20000] [--rounds 3] [--words 500]
 
 Documents are cut from the near-duplicate benchmark's real prose (../shared/bench/neardup-20k)
-at line boundaries once they reach ``--words`` words (issue 20's goal is stated at 300). Polars and Arrow are limited to one thread. The
-stage runs in batches of 10,000 rows, as the executor feeds it. Prints one JSON line with the
-best round's documents per second (wall clock and CPU time) and the words per document.
+at line boundaries once they reach ``--words`` words (issue 20's goal is stated at 300).
+Polars and Arrow are limited to one thread. The stage runs in batches of 10,000 rows, as the
+executor feeds it. Prints one JSON line with the best round's documents per second (wall clock
+and CPU time) and the words per document.
 """
 
 from __future__ import annotations
