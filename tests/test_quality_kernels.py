@@ -1,9 +1,9 @@
 """The compiled kernels give every quality signal exactly as the NumPy code they replaced.
 
-``NumpyTextBatch`` and ``numpy_ngram_signals`` below are the array code of curate 591afb0 (the
-last version before :mod:`curate.quality.kernels`), kept here as the reference: with them swapped
-into :func:`curate.quality.signals.compute`, every column must be bit-for-bit the same on the
-sample corpus, the bench corpus and generated text.
+``NumpyTextBatch``, ``numpy_find_lines`` and ``numpy_ngram_signals`` below are the array code of
+curate 591afb0 (the last version before :mod:`curate.quality.kernels`), kept as the reference:
+with them swapped into :func:`curate.quality.signals.compute`, every column must be bit-for-bit
+the same on the sample corpus, the bench corpus and generated text.
 """
 
 from __future__ import annotations
@@ -23,12 +23,39 @@ from hypothesis import strategies as st
 
 from curate.quality import repetition, signals
 from curate.quality import unicode as uc
-from curate.quality.hashing import Window, combine, lower_ascii, mix
+from curate.quality.hashing import _M1, Window, combine, lower_ascii, mix
+from curate.quality.lines import Lines
 from curate.quality.repetition import distinct, per_doc, ratio
 from curate.quality.text import _ASCII_CLASS, TextBatch, _width
 
 Int = npt.NDArray[np.int64]
 SAMPLE = Path(__file__).resolve().parents[1] / "recipes" / "sample" / "web-sample.jsonl"
+
+
+def run_keys(keys: npt.NDArray[np.uint64], first: Int, lengths: Int) -> npt.NDArray[np.uint64]:
+    """One order-dependent key per run ``keys[first[i]:first[i] + lengths[i]]`` (may be empty)."""
+    rank = np.arange(len(keys), dtype=np.int64) - np.repeat(first, lengths)
+    parts = mix(keys + rank.astype(np.uint64) * _M1)
+    cum = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(parts, dtype=np.uint64)])
+    return mix((cum[first + lengths] - cum[first]) ^ lengths.astype(np.uint64))
+
+
+def numpy_find_lines(t: TextBatch) -> Lines:
+    ntok = len(t.tok_s)
+    breaks = np.bincount(np.searchsorted(t.tok_s, t.newlines), minlength=ntok + 1)[:ntok]
+    tok_doc = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(t.tok_off))
+    line_no = np.cumsum(breaks) + tok_doc
+    first = np.flatnonzero(np.diff(line_no, prepend=-1) != 0) if ntok else np.zeros(0, np.int64)
+    after = np.append(first[1:], ntok)[: len(first)]
+    s, e = t.tok_s[first], np.asarray(t.tok_e[after - 1], dtype=np.int64)
+    off = np.searchsorted(s, t.starts)
+    chars = t.chars_in(s, e)
+    first_word = np.searchsorted(t.word_s, s)
+    words = np.diff(np.append(first_word, t.n_words))
+    key = combine(run_keys(t.word_key, first_word, words), chars.astype(np.uint64))
+    start = breaks[first] >= 2
+    start[off[:-1][np.diff(off) > 0]] = True
+    return Lines(s, e, off, after - first, chars, key, start)
 
 
 class NumpyTextBatch(TextBatch):
@@ -105,6 +132,10 @@ class NumpyTextBatch(TextBatch):
 
     def folded(self, words: Int) -> npt.NDArray[np.uint64]:
         return lower_ascii(self._word_head[words])
+
+    @cached_property
+    def lines(self) -> Lines:
+        return numpy_find_lines(self)
 
     @cached_property
     def word_alpha(self) -> npt.NDArray[np.bool_]:  # type: ignore[override]

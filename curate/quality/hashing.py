@@ -92,11 +92,3 @@ class Window:
         """Keys of ranges of at most eight bytes with ASCII letters lower-cased; 0 for longer."""
         first = self.head(starts, ends) if head is None else head
         return np.asarray(np.where((ends - starts) <= 8, lower_ascii(first), 0), dtype=np.uint64)
-
-
-def run_keys(keys: U64, first: Int, lengths: Int) -> U64:
-    """One order-dependent key per run ``keys[first[i]:first[i] + lengths[i]]`` (may be empty)."""
-    rank = np.arange(len(keys), dtype=np.int64) - np.repeat(first, lengths)
-    parts = mix(keys + rank.astype(np.uint64) * _M1)
-    cum = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(parts, dtype=np.uint64)])
-    return mix((cum[first + lengths] - cum[first]) ^ lengths.astype(np.uint64))

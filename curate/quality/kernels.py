@@ -18,12 +18,13 @@ the same repeats.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from curate.compiled import jit as _jit
+from curate.compiled import mix as _mix
 
 F64 = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
@@ -35,26 +36,9 @@ TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
 _SALT = np.uint64(0xD6E8FEB86659FD93)
 _SPREAD = np.uint64(0x9FB21C651E98DF25)
-_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _jit(function: _F) -> _F:
-    """Compile ``function`` with numba, cached on disk next to this module."""
-    return cast(_F, numba.njit(cache=True, nogil=True)(function))
-
-
-@_jit
-def _mix(x: np.uint64) -> np.uint64:
-    x = (x ^ (x >> _S30)) * _M2
-    x = (x ^ (x >> _S27)) * _M3
-    out: np.uint64 = x ^ (x >> _S31)
-    return out
 
 
 @_jit
@@ -344,3 +328,55 @@ def words(
     k = _words(data, tok_s, tok_e, lead_pos, lead_cls, ascii_cls, punct, letter, out)
     s, e, chars, alpha, head, key = out
     return s[:k], e[:k], chars[:k], alpha[:k], head[:k], key[:k]
+
+
+@_jit
+def _line_spans(
+    tok_s: Int, starts: Int, newlines: Int, first: Int, para: npt.NDArray[np.bool_]
+) -> int:
+    lines, nl, doc = 0, 0, 0
+    for i in range(len(tok_s)):
+        breaks = 0
+        while nl < len(newlines) and newlines[nl] < tok_s[i]:
+            nl += 1
+            breaks += 1
+        new_doc = i == 0
+        while starts[doc + 1] <= tok_s[i]:
+            doc += 1
+            new_doc = True
+        if breaks or new_doc:
+            first[lines] = i
+            para[lines] = new_doc or breaks >= 2
+            lines += 1
+    return lines
+
+
+def line_spans(tok_s: Int, starts: Int, newlines: Int) -> tuple[Int, npt.NDArray[np.bool_]]:
+    """First token of every line (a newline or a text's start begins one) and whether it also
+    begins a paragraph (after a blank line, or first in its text)."""
+    first = np.empty(len(tok_s), dtype=np.int64)
+    para = np.empty(len(tok_s), dtype=np.bool_)
+    count = _line_spans(tok_s, starts, newlines, first, para)
+    return first[:count], para[:count]
+
+
+@_jit
+def _line_keys(word_key: U64, first_word: Int, words: Int, chars: Int, out: U64) -> None:
+    for line in range(len(first_word)):
+        h = np.uint64(0)
+        at = first_word[line]
+        for r in range(words[line]):
+            h += _mix(word_key[at + r] + np.uint64(r) * _M1)
+        h = _mix(h ^ np.uint64(words[line]))
+        out[line] = _mix(h * _M1 + np.uint64(chars[line]))
+
+
+def line_keys(word_key: U64, first_word: Int, words: Int, chars: Int) -> U64:
+    """Per line: a key of its words in order and of its length in characters.
+
+    Order-dependent: the sum of ``mix(key + rank * M1)`` over the line's words, mixed with the
+    word count, then combined with the characters as :func:`curate.quality.hashing.combine`.
+    """
+    out = np.empty(len(first_word), dtype=np.uint64)
+    _line_keys(word_key, first_word, words, chars, out)
+    return out

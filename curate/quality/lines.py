@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from curate.quality.hashing import combine, run_keys
+from curate.quality import kernels
 
 if TYPE_CHECKING:
     from curate.quality.text import TextBatch
@@ -48,17 +48,12 @@ def find_lines(t: TextBatch) -> Lines:
     punctuation and spacing are compared only through that length.
     """
     ntok = len(t.tok_s)
-    breaks = np.bincount(np.searchsorted(t.tok_s, t.newlines), minlength=ntok + 1)[:ntok]
-    tok_doc = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(t.tok_off))
-    line_no = np.cumsum(breaks) + tok_doc
-    first = np.flatnonzero(np.diff(line_no, prepend=-1) != 0) if ntok else np.zeros(0, np.int64)
+    first, start = kernels.line_spans(t.tok_s, t.starts, t.newlines)
     after = np.append(first[1:], ntok)[: len(first)]
     s, e = t.tok_s[first], np.asarray(t.tok_e[after - 1], dtype=np.int64)
     off = np.searchsorted(s, t.starts)
     chars = t.chars_in(s, e)
     first_word = np.searchsorted(t.word_s, s)
     words = np.diff(np.append(first_word, t.n_words))
-    key = combine(run_keys(t.word_key, first_word, words), chars.astype(np.uint64))
-    start = breaks[first] >= 2
-    start[off[:-1][np.diff(off) > 0]] = True
+    key = kernels.line_keys(t.word_key, first_word, words, chars)
     return Lines(s, e, off, after - first, chars, key, start)
