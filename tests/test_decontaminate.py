@@ -124,7 +124,7 @@ def test_min_matches_counts_distinct_ngrams() -> None:
     # "one two three" twice is one distinct n-gram; with "two three four" it is two.
     found = index.match(pa.array(["one two three and one two three", "one two three four"]))
     assert found.counts.tolist() == [1, 2]
-    assert found.sets == [["s"], ["s"]]
+    assert found.sets == {0: ["s"], 1: ["s"]}
 
 
 def test_list_fields_index_every_choice() -> None:
@@ -203,7 +203,31 @@ def test_words_equal_normalised_text_split(texts: list[str]) -> None:
     normalised = normalize_texts(pa.array(texts, pa.string()), STEPS).to_pylist()
     expected = [t.split(" ") if t else [] for t in normalised]
     assert words.counts.tolist() == [len(e) for e in expected]
-    assert words.tokens.to_list() == [w for e in expected for w in e]
+    assert words.tokens() == [w for e in expected for w in e]
+
+
+def test_words_beyond_ascii_equal_normalised_text_split() -> None:
+    """The compiled word pass against NFKC + lower case + split on fixed hard cases: combining
+    accents, full-width forms, special lower-casing, astral characters, and characters newer
+    than Python's Unicode database (U+209D, U+1E030), which Arrow's NFKC changes."""
+    texts = [
+        "x\u209d y\u209e",
+        "\U0001e030abc ok",
+        "e\u0301t\u00e9 cafe\u0301",
+        "\uff26\uff35\uff2c\uff2c\u3000\uff37\uff29\uff24\uff34\uff28",
+        "Stra\u00dfe \u0130stanbul \u03a3\u0391\u03a3",
+        "\U0001f600 emoji\U0001f642text \U0001d49c\U0001d4b7",
+        "\u2160 \ufb01ne \u00bd",
+        "plain ascii, LAST",
+    ]
+    words = split_words(pa.array(texts, pa.string()))
+    normalised = normalize_texts(pa.array(texts, pa.string()), STEPS).to_pylist()
+    expected = [t.split(" ") if t else [] for t in normalised]
+    assert words.counts.tolist() == [len(e) for e in expected]
+    assert words.tokens() == [w for e in expected for w in e]
+    for row, e in enumerate(expected):
+        start = int(words.offsets[row])
+        assert words.text_of(start, len(e)) == " ".join(e)
 
 
 def test_audit_composition_reports_decontamination(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.decontam.kernels import probe
 from curate.decontam.ngrams import MAX_N, U64, Words, split_words
 
 
@@ -35,10 +36,19 @@ class Matches:
 
     #: Distinct matching grams per document.
     counts: npt.NDArray[np.int64]
-    #: Names of the sets each document matched, sorted; empty when none.
-    sets: list[list[str]]
+    #: Names of the sets each matching document matched, sorted.
+    sets: dict[int, list[str]] = field(default_factory=dict)
     #: For a matching document, its first match: (set, item id, the matching normalised words).
     first: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+
+    def sets_column(self, where: npt.NDArray[np.bool_]) -> pa.Array:
+        """``list<string>``: each document's sets where ``where`` holds, else empty."""
+        rows = [d for d in sorted(self.sets) if where[d]]
+        sizes = np.zeros(len(self.counts), dtype=np.int32)
+        sizes[rows] = [len(self.sets[d]) for d in rows]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+        values = pa.array([name for d in rows for name in self.sets[d]], pa.string())
+        return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 class NgramIndex:
@@ -129,22 +139,22 @@ class NgramIndex:
         found_key: list[U64] = []
         lengths = self.lengths()
         for length in lengths if len(words.hashes) else []:
-            hashes = words.gram_hashes(length)
-            slot = hashes >> self._shift
-            maybe = (self._bits[slot >> np.uint64(3)] & _bit(slot)) != 0
-            pos = np.flatnonzero(maybe & words.valid(length))
-            keys = self._keys[length]
-            at = np.minimum(np.searchsorted(keys, hashes[pos]), len(keys) - 1)
-            hit = keys[at] == hashes[pos]
-            pos, at = pos[hit], at[hit]
-            found_doc.append(words.owner(pos))
+            doc, pos, at = probe(
+                words.prefix_sums(),
+                words.inverse_powers(),
+                words.offsets,
+                length,
+                self._bits,
+                self._shift,
+                self._keys[length],
+            )
+            found_doc.append(doc)
             found_pos.append(pos)
             found_len.append(np.full(len(pos), length, dtype=np.int64))
             found_item.append(self._owners[length][at])
-            found_key.append(hashes[pos])
+            found_key.append(self._keys[length][at])
         counts = np.zeros(docs, dtype=np.int64)
-        sets: list[list[str]] = [[] for _ in range(docs)]
-        matches = Matches(counts, sets)
+        matches = Matches(counts)
         if not found_doc or not sum(len(d) for d in found_doc):
             return matches
         doc = np.concatenate(found_doc)
@@ -158,9 +168,9 @@ class NgramIndex:
         np.add.at(counts, distinct[0].astype(np.int64), 1)
         item_set = np.asarray(self.item_set, dtype=np.int64)[item]
         for d, s in np.unique(np.stack([doc, item_set]), axis=1).T.tolist():
-            sets[d].append(self.set_names[s])
-        for d in range(docs):
-            sets[d].sort()
+            matches.sets.setdefault(d, []).append(self.set_names[s])
+        for names in matches.sets.values():
+            names.sort()
         order = np.lexsort((-length_of, pos))
         doc, pos, length_of, item = doc[order], pos[order], length_of[order], item[order]
         # Sorted by position, a document's matches are contiguous and its first comes first.

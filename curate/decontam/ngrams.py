@@ -1,7 +1,8 @@
 """Word n-gram hashes of many texts at once, for decontamination.
 
 Texts are normalised the way ``dedup.exact`` can be asked to (NFKC, lower case, punctuation to
-spaces, whitespace collapsed), split into words, and every word hashed once to ``w``. The hash
+spaces, whitespace collapsed), split into words, and every word hashed once to ``w``
+(:mod:`curate.decontam.kernels`: one compiled pass over the batch's UTF-8 bytes). The hash
 of the n-gram starting at word ``i`` is the polynomial ``sum(w[i + j] * B**j for j < n)``
 modulo 2**64 with a fixed odd ``B``. With prefix sums ``S[k] = sum(w[m] * B**m for m < k)`` it
 is ``(S[i + n] - S[i]) * B**-i`` (odd numbers are invertible modulo 2**64): a handful of
@@ -11,7 +12,7 @@ collide.
 
 >>> import pyarrow as pa
 >>> words = split_words(pa.array(["The cat, the HAT!", "the hat"]))
->>> words.counts.tolist(), words.tokens.to_list()
+>>> words.counts.tolist(), words.tokens()
 ([4, 2], ['the', 'cat', 'the', 'hat', 'the', 'hat'])
 >>> grams = words.gram_hashes(2)
 >>> bool(grams[2] == grams[4]), words.valid(2).tolist()
@@ -20,6 +21,7 @@ collide.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,13 +30,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.decontam.kernels import prefix_sums, split_hash, unknown_to_python, words_of
 from curate.dedup.textnorm import Step
 
 #: Normalisation of texts before they are split into words (as ``dedup.exact`` names the steps).
 STEPS: tuple[Step, ...] = ("nfkc", "lowercase", "punctuation", "whitespace")
-WORD = r"[^\p{P}\p{S}\s]+"
-#: Seed of the word hash; fixed so an index and the texts it is matched against agree.
-SEED = 0x5EED_DEC0
 #: The polynomial's base (odd) and its inverse modulo 2**64.
 BASE = 0x9E3779B97F4A7C15
 INVERSE = pow(BASE, -1, 2**64)
@@ -60,14 +60,20 @@ def _powers(base: int, size: int) -> U64:
 
 @dataclass
 class Words:
-    """The words of a batch of texts: ``tokens`` in order, ``counts`` words per text."""
+    """The words of a batch of texts: ``hashes`` in order, ``counts`` words per text.
 
-    tokens: pl.Series
+    Text ``r`` is ``data[lo[r]:hi[r]]`` (UTF-8, normalised but for ASCII case), kept to give
+    back the words of a match.
+    """
+
+    hashes: U64
     counts: npt.NDArray[np.int64]
+    data: npt.NDArray[np.uint8]
+    lo: npt.NDArray[np.int64]
+    hi: npt.NDArray[np.int64]
 
     def __post_init__(self) -> None:
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
-        self.hashes: U64 = self.tokens.hash(seed=SEED).to_numpy().astype(np.uint64, copy=False)
         self._sums: U64 | None = None
 
     def owner(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -75,17 +81,24 @@ class Words:
         found: npt.NDArray[np.int64] = np.searchsorted(self.offsets, positions, side="right") - 1
         return found
 
+    def prefix_sums(self) -> U64:
+        """``S[k] = sum(w[m] * B**m for m < k)`` for ``k <= len(hashes)``."""
+        if self._sums is None:
+            self._sums = prefix_sums(self.hashes, _powers(BASE, len(self.hashes)))
+        return self._sums
+
+    def inverse_powers(self) -> U64:
+        """``B**-i`` for every word position ``i``."""
+        return _powers(INVERSE, len(self.hashes))
+
     def gram_hashes(self, n: int) -> U64:
         """Hash of the ``n`` words starting at each word (meaningful where :meth:`valid`)."""
         size = len(self.hashes)
-        if self._sums is None:
-            sums = np.zeros(size + 1, dtype=np.uint64)
-            np.cumsum(self.hashes * _powers(BASE, size), out=sums[1:])
-            self._sums = sums
+        sums = self.prefix_sums()
         out = np.zeros(size, dtype=np.uint64)
         if n <= size:
-            np.subtract(self._sums[n:], self._sums[: size + 1 - n], out=out[: size + 1 - n])
-            out *= _powers(INVERSE, size)
+            np.subtract(sums[n:], sums[: size + 1 - n], out=out[: size + 1 - n])
+            out *= self.inverse_powers()
         return out
 
     def valid(self, n: int) -> npt.NDArray[np.bool_]:
@@ -100,23 +113,69 @@ class Words:
 
     def text_of(self, start: int, n: int) -> str:
         """The ``n`` normalised words starting at word ``start``, joined by spaces."""
-        return " ".join(self.tokens.slice(start, n).to_list())
+        row = int(self.owner(np.array([start]))[0])
+        local = start - int(self.offsets[row])
+        return " ".join(words_of(self.data, int(self.lo[row]), int(self.hi[row]), local, n))
+
+    def tokens(self) -> list[str]:
+        """Every word of every text, in order."""
+        return [
+            w
+            for r in range(len(self.counts))
+            for w in words_of(self.data, int(self.lo[r]), int(self.hi[r]))
+        ]
 
 
 def split_words(texts: pa.Array | pa.ChunkedArray) -> Words:
     """Normalise ``texts`` and split them into words; nulls have none.
 
-    The same words as normalising with :data:`STEPS` and splitting on spaces, in one regular
-    expression pass: a word is a run of characters that are not punctuation, symbols or spaces.
+    The same words as normalising with :data:`STEPS` and splitting on spaces: a word is a run
+    of characters that are not punctuation, symbols or spaces. Texts that are all ASCII need
+    only lower-casing, which the word pass does; the others are put in NFKC and lower-cased
+    first.
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     plain = pc.fill_null(texts.cast(pa.string()), "")
     ascii_rows = pc.string_is_ascii(plain)
-    if not pc.all(ascii_rows).as_py():
-        mask = pc.invert(ascii_rows)
-        plain = pc.replace_with_mask(plain, mask, pc.utf8_normalize(pc.filter(plain, mask), "NFKC"))
-    lists = pl.Series(plain).str.to_lowercase().str.extract_all(WORD)
-    counts = lists.list.len().to_numpy().astype(np.int64)
-    tokens = lists.explode().drop_nulls()
-    return Words(tokens, counts)
+    ascii_only = len(plain) == 0 or bool(pc.all(ascii_rows).as_py())
+    data, lo, hi = _bytes(plain)
+    if not ascii_only:
+        # Only texts with other characters need NFKC (most of those are NFKC already, which a
+        # quick check tells) and Unicode lower-casing; their bytes go after the batch's.
+        others = np.flatnonzero(~ascii_rows.to_numpy(zero_copy_only=False))
+        texts = pc.take(plain, pa.array(others)).to_pylist()
+        # Python's quick check, except for texts holding characters its Unicode is too old
+        # for; NFKC itself is Arrow's, as in dedup.exact.
+        newer = unknown_to_python(data, lo[others], hi[others])
+        changed = [
+            i for i, t in enumerate(texts) if newer[i] or not unicodedata.is_normalized("NFKC", t)
+        ]
+        if changed:
+            done = pc.utf8_normalize(pa.array([texts[i] for i in changed], pa.string()), "NFKC")
+            for i, t in zip(changed, done.to_pylist()):
+                texts[i] = t
+        lowered = pl.Series(texts, dtype=pl.String).str.to_lowercase().to_arrow()
+        extra, extra_lo, extra_hi = _bytes(lowered.cast(pa.string()))
+        lo, hi = lo.copy(), hi.copy()
+        lo[others], hi[others] = extra_lo + len(data), extra_hi + len(data)
+        data = np.concatenate([data, extra])
+    hashes, counts = split_hash(data, lo, hi, ascii_only=ascii_only)
+    return Words(hashes, counts, data, lo, hi)
+
+
+def _bytes(
+    texts: pa.Array,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The UTF-8 bytes of a string array and each text's start and end in them."""
+    buffers = texts.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    bounds = offsets.astype(np.int64)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return data, bounds[:-1], bounds[1:]

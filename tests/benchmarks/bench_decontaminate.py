@@ -4,8 +4,9 @@
 
 The evaluation set is CrowS-Pairs (both sentences of each of its 1,508 pairs); documents are
 300-word windows of the Project Gutenberg books in ../shared/bench/sources, 1% of them with a
-planted item. The baseline is what a short script would do: lower-case, replace punctuation,
-split on whitespace, and look each 13-word tuple up in a Python set of the set's 13-grams. Both
+planted item; recall (over plants of at least 13 words) and precision are reported. The
+baseline is what a short script would do: lower-case, replace punctuation, split on
+whitespace, and look each 13-word tuple up in a Python set of the set's 13-grams. Both
 run on one core (Polars and Arrow limited to one thread) in batches of 10,000 documents,
 interleaved for ``--rounds``; one JSON line with the best round of each and their ratio.
 """
@@ -32,19 +33,21 @@ SHARED = Path(os.environ.get("CURATE_SHARED", Path(__file__).resolve().parents[3
 PUNCT = re.compile(r"[^\w\s]")
 
 
-def corpus(count: int, items: list[str], words: int = 300) -> list[str]:
+def corpus(count: int, items: list[str], words: int = 300) -> tuple[list[str], list[str | None]]:
+    """``count`` 300-word windows of the books, and the item planted in each (or None)."""
     tokens: list[str] = []
     for path in sorted((SHARED / "bench" / "sources").glob("*.txt")):
         tokens.extend(path.read_text(encoding="utf-8", errors="replace").split())
     rng = random.Random(1)
-    docs = []
+    docs: list[str] = []
+    planted: list[str | None] = []
     while len(docs) < count:
         at = rng.randrange(len(tokens) - words)
         doc = " ".join(tokens[at : at + words])
-        if rng.random() < 0.01:
-            doc += " " + rng.choice(items)
-        docs.append(doc)
-    return docs
+        item = rng.choice(items) if rng.random() < 0.01 else None
+        docs.append(doc if item is None else f"{doc} {item}")
+        planted.append(item)
+    return docs, planted
 
 
 def baseline(docs: list[str], grams: set[tuple[str, ...]], n: int) -> int:
@@ -56,6 +59,22 @@ def baseline(docs: list[str], grams: set[tuple[str, ...]], n: int) -> int:
     return hits
 
 
+def quality(flagged: list[bool], planted: list[str | None], n: int) -> dict[str, object]:
+    """Recall over the plants long enough to hold an n-gram (the stage is run with
+    ``min_words: n``), precision over every flagged document."""
+    findable = [
+        i for i, item in enumerate(planted) if item and len(PUNCT.sub(" ", item).split()) >= n
+    ]
+    hits = sum(flagged[i] for i in findable)
+    true_flags = sum(1 for i, f in enumerate(flagged) if f and planted[i])
+    return {
+        "planted": sum(1 for p in planted if p),
+        "findable_plants": len(findable),
+        "recall": round(hits / len(findable), 4) if findable else None,
+        "precision": round(true_flags / sum(flagged), 4) if any(flagged) else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=20000)
@@ -65,7 +84,7 @@ def main() -> None:
     items = table.column("sent_more").to_pylist() + table.column("sent_less").to_pylist()
     eval_path = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-decontaminate-eval.jsonl"
     eval_path.write_text("".join(json.dumps({"text": t}) + "\n" for t in items))
-    docs = corpus(args.docs, items)
+    docs, planted = corpus(args.docs, items)
     n = 13
     grams: set[tuple[str, ...]] = set()
     for item in items:
@@ -84,13 +103,13 @@ def main() -> None:
     ]
     best = {"curate": float("inf"), "baseline": float("inf")}
     found = {"curate": 0, "baseline": 0}
+    flagged: list[bool] = []
     for _ in range(args.rounds):
         t = time.process_time()
-        found["curate"] = sum(
-            sum(1 for c in stage.process(b).column("contamination_matches").to_pylist() if c)
-            for b in batches
-        )
+        outs = [stage.process(b) for b in batches]
         best["curate"] = min(best["curate"], time.process_time() - t)
+        flagged = [bool(c) for o in outs for c in o.column("contamination_matches").to_pylist()]
+        found["curate"] = sum(flagged)
         t = time.process_time()
         found["baseline"] = baseline(docs, grams, n)
         best["baseline"] = min(best["baseline"], time.process_time() - t)
@@ -105,6 +124,7 @@ def main() -> None:
                 "baseline_docs_per_cpu_s": round(len(docs) / best["baseline"]),
                 "ratio": round(best["baseline"] / best["curate"], 2),
                 "contaminated": found,
+                **quality(flagged, planted, n),
             }
         )
     )
