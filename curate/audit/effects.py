@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize, special
+from scipy import special
 
 from curate.audit.stats import Z95, wilson
 
@@ -103,34 +103,46 @@ def odds_ratio(
     if (a + c) == 0 or (b + d) == 0:
         return None, 0.0, INF
     est = (a * d) / (b * c) if b * c > 0 else (INF if a * d > 0 else None)
-    target = z * z
-
-    def excess(log_theta: float) -> float:
-        return _score_statistic(math.exp(log_theta), a, n1, c, n2) - target
-
-    if est is not None and 0.0 < est < INF:
-        centre = math.log(est)
-    else:
-        # A zero cell puts the estimate at 0 or inf: start from the 0.5-smoothed odds ratio
-        # and walk towards the estimate until the statistic is below the bound.
-        centre = math.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
-        toward = -1.0 if est == 0.0 else 1.0
-        while excess(centre) > 0 and abs(centre) < 700:
-            centre += 2.0 * toward
-    lo = 0.0 if a == 0 or d == 0 else math.exp(_root(excess, centre, -1.0))
-    hi = INF if b == 0 or c == 0 else math.exp(_root(excess, centre, 1.0))
+    lo = 0.0 if a == 0 or d == 0 else _score_limit(a, n1, c, n2, z, -1)
+    hi = INF if b == 0 or c == 0 else _score_limit(a, n1, c, n2, z, 1)
     return est, lo, hi
 
 
-def _root(f: Any, start: float, direction: float) -> float:
-    """The root of ``f`` on one side of ``start``, where ``f(start) <= 0``."""
-    step = 1.0
-    end = start + direction * step
-    while f(end) < 0 and step < 64:
-        step *= 2
-        end = start + direction * step
-    lo, hi = sorted((start, end))
-    return float(optimize.brentq(f, lo, hi, xtol=1e-10))
+def _score_limit(a: int, n1: int, c: int, n2: int, z: float, side: int) -> float:
+    """One end of the odds ratio's score interval.
+
+    With the margins fixed, a table is set by its first cell ``A``; its odds ratio
+    ``θ = A D / (B C)`` (``B = n1 - A``, ``C = a + c - A``, ``D = n2 - C``) increases with ``A``
+    and its Pearson statistic is ``(a - A)² S(A)`` with ``S = 1/A + 1/B + 1/C + 1/D``. The limit
+    is the ``A`` on the ``side`` of ``a`` where the statistic reaches ``z²``: Newton steps on
+    ``log((a - A)² S) - log z²`` (mild at both ends of the bracket, where the statistic is 0 or
+    infinite), bisecting when a step leaves the bracket, to full float precision.
+    """
+    m1 = a + c
+    # A's open range keeps all four cells positive; the statistic is infinite at that end.
+    edge = float(max(0, m1 - n2) if side < 0 else min(n1, m1))
+    inner, outer = float(a), edge
+    x = a + side * min(abs(edge - a) / 2.0, z * math.sqrt(a * (n1 - a) / n1 + 0.25))
+    target = 2.0 * math.log(z)
+    for _ in range(100):
+        cells = (x, n1 - x, m1 - x, n2 - m1 + x)
+        s = 1.0 / cells[0] + 1.0 / cells[1] + 1.0 / cells[2] + 1.0 / cells[3]
+        ds = -1.0 / cells[0] ** 2 + 1.0 / cells[1] ** 2 + 1.0 / cells[2] ** 2 - 1.0 / cells[3] ** 2
+        excess = 2.0 * math.log(abs(x - a)) + math.log(s) - target
+        if excess > 0:
+            outer = x
+        else:
+            inner = x
+        step = x - excess / (2.0 / (x - a) + ds / s)
+        if abs(step - x) <= 4e-16 * abs(x):
+            x = step
+            break
+        if not min(inner, outer) < step < max(inner, outer):
+            step = (inner + outer) / 2.0
+            if step in (inner, outer):  # the bracket is down to adjacent floats
+                break
+        x = step
+    return x * (n2 - m1 + x) / ((n1 - x) * (m1 - x))
 
 
 def pearson_p(a: int, n1: int, c: int, n2: int) -> float:

@@ -93,21 +93,22 @@ def group_codes(identities: pa.Array | pa.ChunkedArray) -> GroupCodes:
     if isinstance(identities, pa.ChunkedArray):
         identities = identities.combine_chunks()
     flat = pc.list_flatten(identities)
-    doc = pc.list_parent_indices(identities).to_numpy().astype(np.int64)
+    doc = pc.list_parent_indices(identities).to_numpy().astype(np.int64, copy=False)
     # Parquet readers can hand the values over dictionary-encoded already.
     encoded = flat if pa.types.is_dictionary(flat.type) else pc.dictionary_encode(flat)
     code = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-    keep = code >= 0
-    doc, code = doc[keep], code[keep]
+    if encoded.indices.null_count:
+        keep = code >= 0
+        doc, code = doc[keep], code[keep]
     names = [str(x) for x in encoded.dictionary.to_pylist()]
     # Lists written in sorted order (as the identity stage writes them) have no repeats when
-    # names strictly increase within each document: a linear check before a hash-based one.
+    # names strictly increase within each document, that is when (document, name rank) keys
+    # strictly increase: a linear check before a hash-based one.
+    size = max(1, len(names))
     rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
-    ranked = rank[code] if code.size else code
-    same = doc[1:] == doc[:-1]
-    if not np.all(ranked[1:][same] > ranked[:-1][same]):
-        key = pl.Series(doc * max(1, len(names)) + code)
-        first = key.is_first_distinct().to_numpy()
+    ranked = doc * size + rank[code] if code.size else code
+    if not np.all(ranked[1:] > ranked[:-1]):
+        first = pl.Series(doc * size + code).is_first_distinct().to_numpy()
         doc, code = doc[first], code[first]
     return GroupCodes(doc, code, names)
 
@@ -235,36 +236,35 @@ class ColumnTally:
         pairs the group counts use. A document's codes are adjacent (``doc`` never decreases),
         so its pairs are the positions ``i`` and ``i + d`` with the same document."""
         doc, size = codes.doc, len(codes.names)
-        # Only positions in documents with two groups or more can pair.
-        first = np.flatnonzero(doc[1:] == doc[:-1])
-        if first.size == 0:
+        # same[i]: positions i and i + 1 hold the same document. Only those positions can start
+        # a pair; positions i, i + d do when i, i + d - 1 do and i + d - 1, i + d do.
+        same = doc[1:] == doc[:-1]
+        at = np.flatnonzero(same)
+        if at.size == 0:
             return
-        multi = np.zeros(doc.size, np.bool_)
-        multi[first] = multi[first + 1] = True
-        doc, code = doc[multi], codes.code[multi]
-        # Keys in name order, so a pair's key is the same in every batch; -1 within an axis.
+        # Keys in name order, so a pair's key is the same in every batch; groups of one axis
+        # share the spare key size².
         order = np.argsort(np.array(codes.names, dtype=object), kind="stable")
         names = [codes.names[i] for i in order.tolist()]
         rank = np.empty(size, np.int64)
         rank[order] = np.arange(size)
         axis = np.unique([n.split("/", 1)[0] for n in codes.names], return_inverse=True)[1]
         by_name = np.minimum.outer(rank, rank) * size + np.maximum.outer(rank, rank)
-        table = np.where(np.not_equal.outer(axis, axis), by_name, -1).ravel()
-        keys, docs = [], []
-        for d in range(1, doc.size):
-            at = np.flatnonzero(doc[d:] == doc[:-d])
-            if at.size == 0:
-                break
-            key = table[code[at] * size + code[at + d]]
-            cross = key >= 0
-            keys.append(key[cross])
-            docs.append(doc[at[cross]])
+        table = np.where(np.not_equal.outer(axis, axis), by_name, size * size).ravel()
+        code, keys, docs = codes.code, [], []
+        d = 1
+        while at.size:
+            keys.append(table[code[at] * size + code[at + d]])
+            docs.append(doc[at])
+            at = at[at + d < same.size]
+            at = at[same[at + d]]
+            d += 1
         key, at = np.concatenate(keys), np.concatenate(docs)
         # A dense count over all size² keys is fastest for lexicons of modest size; large ones
         # count over the keys present instead.
         dense = size * size <= max(1 << 16, key.size)
         present, slot = (
-            (np.arange(size * size), key) if dense else np.unique(key, return_inverse=True)
+            (np.arange(size * size + 1), key) if dense else np.unique(key, return_inverse=True)
         )
         slots = present.size
         n_docs = np.bincount(slot, minlength=slots)
@@ -272,6 +272,8 @@ class ColumnTally:
         n_toxic = np.zeros(slots) if toxic is None else np.bincount(slot, toxic[at], slots)
         for i in np.flatnonzero(n_docs).tolist():
             k = int(present[i])
+            if k == size * size:
+                continue
             counts = self.pairs.setdefault((names[k // size], names[k % size]), GroupCounts())
             counts.docs += int(n_docs[i])
             counts.scored += int(n_scored[i])
