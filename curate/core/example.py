@@ -124,7 +124,11 @@ def _copies(files: list[Path], lo: int, hi: int) -> pl.DataFrame:
 
 def example_source() -> str:
     """The code of this example without its docstring and these helpers: a plugin's module."""
-    source = Path(__file__).read_text()
+    # Imported here, not at the top: everything above this function is the plugin's module.
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
     return source[source.index('"""', 3) + 3 : source.index("\n\ndef example_source")].strip()
 
 
