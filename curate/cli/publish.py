@@ -36,7 +36,7 @@ def publish(
     """Publish DATASET as an immutable version of NAME and print NAME@X.Y.Z."""
     from curate.io.urls import local_only
     from curate.registry import check_name, publish
-    from curate.registry.hub import push, ready
+    from curate.registry.hub import LEDGER, push, ready
 
     check_name(name)
     dataset = local_only(
@@ -66,3 +66,5 @@ def publish(
         folder = Registry(registry).path(result.ref)  # a remote version is fetched first
         url = push(folder, hub_repo, ref=result.ref, tag=tag, api=api)
         click.echo(f"pushed to {url} (tag {tag})", err=True)
+        kept = "it was left out (--no-ledger)" if no_ledger else f"it stays in {result.ref} only"
+        click.echo(f"the removal ledger ({LEDGER}) was not uploaded: {kept}", err=True)

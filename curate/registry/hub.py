@@ -22,6 +22,7 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-
 #: The removal ledger holds the raw text of every removed document (toxic, duplicate, personal
 #: data); it stays in the local registry and is not pushed to a public Hub repo.
 HUB_IGNORE = ("curate/removed/*",)
+LEDGER = "curate/removed/"
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -65,9 +66,14 @@ def ready(repo_id: str, *, api: Any = None) -> Any:
 
 
 def _upload_copy(folder: Path, dest: Path) -> None:
-    """Link the version's files into ``dest`` so the card there can name the Hub repo."""
+    """Link the version's files into ``dest`` so the card there can name the Hub repo.
+
+    The ledger is not linked at all, so no upload of ``dest`` (``ignore_patterns`` or not) can
+    carry it."""
     for path in folder.rglob("*"):
         if not path.is_file() or path.name in {"README.md", "croissant.json"}:
+            continue
+        if path.relative_to(folder).as_posix().startswith(LEDGER):
             continue
         target = dest / path.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
