@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from curate.cli import main
@@ -171,3 +173,73 @@ def test_bad_recipes_name_the_field() -> None:
                 "output": {"path": "o"},
             }
         )
+
+
+def write_parquet(path: Path, columns: dict[str, pa.Array]) -> str:
+    pq.write_table(pa.table(columns), path)
+    return str(path)
+
+
+def test_columns_are_the_union_of_the_components(tmp_path: Path) -> None:
+    a = {
+        "id": pa.array([f"a{i}" for i in range(40)]),
+        "text": pa.array([f"first text {i}" for i in range(40)]),
+        "score": pa.array(range(40), pa.int32()),
+        "genre": pa.array(["novel" if i % 2 else "essay" for i in range(40)]),
+        "tags": pa.array([[f"t{i}"] * (i % 3) for i in range(40)], pa.list_(pa.string())),
+    }
+    b = {
+        "id": pa.array([f"b{i}" for i in range(60)]),
+        "text": pa.array([f"second text {i}" for i in range(60)]),
+        "score": pa.array([i / 4 for i in range(60)], pa.float64()),
+        "lang": pa.array(["en", "fr", "de"] * 20),
+    }
+    refs = write_parquet(tmp_path / "a.parquet", a), write_parquet(tmp_path / "b.parquet", b)
+    data = recipe(tmp_path, refs, weight_by="documents")
+    data["components"] = [
+        {"ref": refs[0], "name": "a", "weight": 0.4},
+        {"ref": refs[1], "name": "b", "weight": 0.6},
+    ]
+    build_mixture(parse_mixture(data))
+    files = sorted((tmp_path / "mix" / "data").glob("*.parquet"))
+    out = pa.concat_tables([pq.read_table(f) for f in files])
+    assert out.schema.names == [
+        *("id", "text", "score", "genre", "tags", "lang"),
+        *("mix_component", "mix_epoch", "source_id"),
+    ]
+    types = pl.from_arrow(out).schema  # type: ignore[union-attr]
+    assert types["score"] == pl.Float64 and types["tags"] == pl.List(pl.String)
+    # Every row against its source row, looked up in the inputs written above.
+    source = {
+        "a": {r["id"]: {**r, "lang": None} for r in pa.table(a).to_pylist()},
+        "b": {r["id"]: {**r, "genre": None, "tags": None} for r in pa.table(b).to_pylist()},
+    }
+    rows = out.to_pylist()
+    assert {r["mix_component"] for r in rows} == {"a", "b"} and len(rows) == 100
+    for row in rows:
+        want = source[row["mix_component"]][row["source_id"]]
+        got = {k: row[k] for k in ("text", "score", "genre", "tags", "lang")}
+        assert got == {k: want[k] for k in got}, row
+
+
+def test_irreconcilable_types_name_the_column_and_components(tmp_path: Path) -> None:
+    refs = (
+        write_parquet(
+            tmp_path / "a.parquet",
+            {"id": pa.array(["a"]), "text": pa.array(["x"]), "score": pa.array(["high"])},
+        ),
+        write_parquet(
+            tmp_path / "b.parquet",
+            {"id": pa.array(["b"]), "text": pa.array(["y"]), "score": pa.array([3])},
+        ),
+    )
+    data = recipe(tmp_path, refs, weight_by="documents")
+    data["components"] = [
+        {"ref": refs[0], "name": "a", "weight": 1},
+        {"ref": refs[1], "name": "b", "weight": 1},
+    ]
+    with pytest.raises(
+        DataError, match=r"column 'score' is string in component 'a' but int64 in component 'b'"
+    ):
+        build_mixture(parse_mixture(data))
+    assert not list((tmp_path / "mix").glob("data/*.parquet"))

@@ -3,8 +3,9 @@
 Two passes over each component: the first reads only the columns the sampling needs (size,
 language, those of the ``where`` filter) to decide how many copies of each document to take (see
 :mod:`curate.mix.sample`); the second writes the chosen documents, each copy with its own id
-``<component>:<epoch>:<id>``. The output holds ``id``, ``text``, the tokens column and ``lang``
-when every component has them, and ``mix_component``, ``mix_epoch`` and ``source_id``. The
+``<component>:<epoch>:<id>``. The output holds every column of any component, null where a
+component lacks it and with types reconciled (:mod:`curate.mix.columns`), then
+``mix_component``, ``mix_epoch`` and ``source_id``. The
 report, ``curate/run.json``, holds the mixture table (requested and achieved shares) and, as
 ``input.registry_refs``, the exact version of every registry component, so a published mixture's
 lineage names them. Rows come out grouped by component; ``curate export`` shuffles them.
@@ -26,6 +27,7 @@ from curate import __version__, schema
 from curate.errors import DataError
 from curate.io.atomic import write_json_atomic, write_parquet_atomic
 from curate.io.dataset import Dataset, open_dataset
+from curate.mix.columns import OWN, conform, polars_types, union_schema
 from curate.mix.recipe import Component, Mixture
 from curate.mix.sample import language_weights, take
 from curate.sqlexpr import parse_where
@@ -228,8 +230,10 @@ def _largest_total(
 
 def _write(mixture: Mixture, picked: list[_Picked], target: Path) -> int:
     """Write every chosen copy as ``data/train-K-of-N.parquet``; return the rows written."""
-    common = set.intersection(*(set(p.dataset.schema.names) for p in picked))
-    extra = [c for c in (mixture.tokens_column, LANG) if c in common]
+    union = union_schema(
+        [(p.component.label, p.dataset.schema) for p in picked], mixture=mixture.name
+    )
+    types = polars_types(union)
     data = target / "data"
     parts: list[Path] = []
     pending: list[pl.DataFrame] = []
@@ -251,11 +255,11 @@ def _write(mixture: Mixture, picked: list[_Picked], target: Path) -> int:
 
     for p in picked:
         offset = 0
-        for frame in _filtered(p.component, p.dataset, [schema.ID, schema.TEXT, *extra]):
+        for frame in _filtered(p.component, p.dataset, union.names):
             copies = p.copies[offset : offset + frame.height]
             offset += frame.height
             chosen = (
-                frame.select(schema.ID, schema.TEXT, *extra)
+                conform(frame, types, mixture=mixture.name, component=p.component.label)
                 .with_columns(pl.Series("__copies", copies))
                 .filter(pl.col("__copies") > 0)
             )
@@ -275,6 +279,7 @@ def _write(mixture: Mixture, picked: list[_Picked], target: Path) -> int:
                         schema.ID
                     )
                 )
+                .select(*types, *OWN)
             )
             pending.append(expanded)
             pending_rows += expanded.height
