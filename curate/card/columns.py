@@ -21,6 +21,8 @@ MEANINGS: dict[str, str] = {
     "lang_mixed": "Share of the text in languages other than the main one, in [0, 1].",
     "script": "Dominant Unicode script of the text.",
     "toxicity": "Toxicity score in [0, 1]; higher is more toxic (machine-generated).",
+    "toxicity_supported": "Whether the toxicity model reads the document's `lang` (false: "
+    "`toxicity` is null, not a guess; null: the run had no `lang` column to decide it).",
     "identities": "Identity groups mentioned, as axis/group strings (lexicon match).",
     "pii_count": "Personal data spans redacted from the text.",
 }

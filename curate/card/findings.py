@@ -41,8 +41,9 @@ def languages(facts: DatasetFacts, counts: Counter[str], listed: list[str]) -> s
         shown = ", ".join(f"{code_span(lang)} ({cell(n)})" for lang, n in rest[:MAX_OTHER])
         more = f" and {len(rest) - MAX_OTHER} more" if len(rest) > MAX_OTHER else ""
         left = sum(n for _lang, n in rest)
+        noun, verb = ("document", "has") if left == 1 else ("documents", "have")
         parts.append(
-            f"The other {cell(left)} documents ({percent(left, total)}) have a `lang` value "
+            f"The other {cell(left)} {noun} ({percent(left, total)}) {verb} a `lang` value "
             "that is not in the card's `language:` list, which holds the Hub's language codes "
             f"found in at least {percent(MIN_LANGUAGE_SHARE, 1)} of documents unless the author "
             f"set it: {shown}{more}."

@@ -1,0 +1,54 @@
+"""Card wording a new user read in the quickstart card (issue 13's trial): the meaning of
+``toxicity_supported`` and the count of documents whose language is not listed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from test_card_fixture import make_run
+
+from curate.card import write_card
+
+
+def _set_column(out: Path, name: str, values: list[object], kind: pa.DataType) -> None:
+    for shard in sorted((out / "data").glob("*.parquet")):
+        table = pq.read_table(shard)
+        part, values = values[: table.num_rows], values[table.num_rows :]
+        column = pa.array(part, kind)
+        if name in table.schema.names:
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+        pq.write_table(table, shard)
+
+
+def _meaning(body: str, column: str) -> str:
+    row = re.search(rf"^\| `{column}` \|[^|]*\|[^|]*\| (.*) \|$", body, flags=re.M)
+    assert row, column
+    return row.group(1)
+
+
+def test_toxicity_supported_is_described_as_the_flag_it_is(tmp_path: Path) -> None:
+    out = make_run(tmp_path / "run", n=8)
+    _set_column(out, "toxicity_supported", [True] * 6 + [False] * 2, pa.bool_())
+    write_card(out)
+    body = (out / "README.md").read_text(encoding="utf-8")
+    said = _meaning(body, "toxicity_supported")
+    assert "sub-score" not in said
+    assert "`toxicity` is null" in said
+    assert _meaning(body, "toxicity") != said
+    fields = json.loads((out / "croissant.json").read_text())["recordSet"][0]["field"]
+    assert {f["name"]: f["description"] for f in fields}["toxicity_supported"] == said
+
+
+def test_one_unlisted_document_is_counted_in_the_singular(tmp_path: Path) -> None:
+    out = make_run(tmp_path / "run", n=200)
+    _set_column(out, "lang", ["en"] * 199 + ["la"], pa.string())
+    write_card(out)
+    body = (out / "README.md").read_text(encoding="utf-8")
+    assert "The other 1 document (0.5%) has a `lang` value" in body
+    assert "1 documents" not in body
