@@ -52,3 +52,26 @@ def test_one_unlisted_document_is_counted_in_the_singular(tmp_path: Path) -> Non
     body = (out / "README.md").read_text(encoding="utf-8")
     assert "The other 1 document (0.5%) has a `lang` value" in body
     assert "1 documents" not in body
+
+
+def test_a_classlabel_column_names_its_classes_in_the_card_and_croissant(tmp_path: Path) -> None:
+    from datasets import ClassLabel, Features, Value
+
+    out = make_run(tmp_path / "run", n=8)
+    names = ["neg", "pos", "a|b`c"]  # a pipe and a backtick must not break the table
+    features = Features({"label": ClassLabel(names=names), "text": Value("string")})
+    hf = features.arrow_schema.metadata
+    for shard in sorted((out / "data").glob("*.parquet")):
+        table = pq.read_table(shard)
+        table = table.append_column("label", pa.array([i % 3 for i in range(table.num_rows)]))
+        pq.write_table(table.replace_schema_metadata(hf), shard)
+    write_card(out)
+    body = (out / "README.md").read_text(encoding="utf-8")
+    said = _meaning(body, "label")
+    assert (
+        said == r"Class label carried through from the input: 0 = `neg`, 1 = `pos`, 2 = ``a\|b`c``."
+    )
+    assert _meaning(body, "url") == "Carried through unchanged from the input."
+    fields = json.loads((out / "croissant.json").read_text())["recordSet"][0]["field"]
+    described = {f["name"]: f["description"] for f in fields}
+    assert described["label"] == said.replace("\\|", "|")

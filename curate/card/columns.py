@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pyarrow as pa
+
+from curate.card.markdown import code_span
+from curate.io.features import input_features
 from curate.quality.columns import BY_NAME as QUALITY
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,44 @@ def meaning(column: str) -> str:
         if column.startswith(prefix):
             return text
     return "Carried through unchanged from the input."
+
+
+#: Class names a ``ClassLabel`` column's meaning lists; the card's ``dataset_info`` has them all.
+MAX_CLASSES = 20
+
+
+def meanings(schema: pa.Schema) -> dict[str, str]:
+    """What each column of ``schema`` holds, by name.
+
+    A Hugging Face ``ClassLabel`` column carried from the input is stored as integers, so its
+    meaning lists the class names (from the features ``datasets`` recorded in the schema):
+    "Carried through unchanged" alone would leave a reader of the card with bare numbers.
+
+    >>> import json
+    >>> hf = {"info": {"features": {"label": {"_type": "ClassLabel", "names": ["neg", "pos"]}}}}
+    >>> schema = pa.schema([("label", pa.int64())], metadata={"huggingface": json.dumps(hf)})
+    >>> meanings(schema)["label"]
+    'Class label carried through from the input: 0 = `neg`, 1 = `pos`.'
+    """
+    features = input_features(schema) or {}
+    out = {}
+    for name in schema.names:
+        feature = features.get(name)
+        names = None
+        if isinstance(feature, dict) and feature.get("_type") == "ClassLabel":
+            names = feature.get("names")
+        if isinstance(names, list):
+            out[name] = _class_label([str(n) for n in names])
+        else:
+            out[name] = meaning(name)
+    return out
+
+
+def _class_label(names: list[str]) -> str:
+    shown = ", ".join(f"{i} = {code_span(n)}" for i, n in enumerate(names[:MAX_CLASSES]))
+    more = len(names) - MAX_CLASSES
+    rest = f" and {more} more (listed in the front matter's `dataset_info`)" if more > 0 else ""
+    return f"Class label carried through from the input: {shown}{rest}."
 
 
 #: Which built-in stage writes each column (the design's contract); used when a stage cannot be

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from curate import __version__
-from curate.card.columns import meaning
+from curate.card.columns import meanings
 from curate.card.facts import DatasetFacts
 from curate.card.findings import audit_findings
 from curate.card.options import CardOptions
@@ -175,6 +175,7 @@ def croissant(
     # Croissant drops an empty column name, so an unnamed column (a CSV's index with header "")
     # cannot be extracted; it is left out and the record set says so.
     unnamed = [f.name for f in facts.schema if not f.name.strip()]
+    described = meanings(facts.schema)
     for f in facts.schema:
         if not f.name.strip():
             continue
@@ -183,7 +184,7 @@ def croissant(
             "@type": "cr:Field",
             "@id": f"default/{f.name}",
             "name": f.name,
-            "description": meaning(f.name),
+            "description": described[f.name],
             "dataType": kind,
             "source": {"fileSet": {"@id": "parquet-files"}, "extract": {"column": f.name}},
         }

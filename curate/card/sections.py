@@ -7,7 +7,7 @@ import json
 import yaml
 
 from curate.card import decontamination, mixture, prompts, tokens
-from curate.card.columns import meaning, writers
+from curate.card.columns import meanings, writers
 from curate.card.facts import DatasetFacts
 from curate.card.markdown import cell, code, code_span, human_bytes, percent, table, text
 from curate.card.options import CardOptions
@@ -49,6 +49,7 @@ def uses(options: CardOptions) -> str:
 
 def structure(facts: DatasetFacts) -> str:
     wrote = writers(facts.stages, facts.schema.names)
+    meaning = meanings(facts.schema)
     columns = table(
         ["column", "type", "written by", "meaning"],
         [
@@ -56,7 +57,7 @@ def structure(facts: DatasetFacts) -> str:
                 code_span(f.name),
                 code_span(f.type),
                 text(wrote.get(f.name, "input")),
-                meaning(f.name),
+                meaning[f.name],
             )
             for f in facts.schema
         ],
