@@ -19,6 +19,7 @@ offensive (210) or hate (the 30 slurs); the 60 non-toxic ones neither, except 10
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -184,6 +185,36 @@ def test_golden_markdown(audited: tuple[Path, dict[str, Any]]) -> None:
     if os.environ.get("CURATE_UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text(), "set CURATE_UPDATE_GOLDEN=1 to accept a deliberate change"
+
+
+def test_sections_are_numbered_in_order_and_listed_once(
+    audited: tuple[Path, dict[str, Any]],
+) -> None:
+    out, _ = audited
+    md = (out / "audit.md").read_text()
+    headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
+    assert headings[0] == "Findings"
+    # Section 3 (association) is not computed here: numbering must not jump from 2 to 4.
+    numbers = [int(h.split(".", 1)[0]) for h in headings[1:]]
+    assert numbers == list(range(1, len(headings)))
+    assert headings[-1].endswith(". Limitations and provenance")
+    page = (out / "audit.html").read_text()
+    nav = re.search(r"<nav>(.*?)</nav>", page, flags=re.DOTALL)
+    assert nav and "<ol" not in nav.group(1), "an ordered list would number the numbers again"
+    listed = [html.unescape(t) for t in re.findall(r'<a href="#[^"]+">([^<]+)</a>', nav.group(1))]
+    assert listed == headings
+
+
+def test_an_ignored_label_value_reads_as_unlabelled(audited: tuple[Path, dict[str, Any]]) -> None:
+    out, report = audited
+    labels = report["sections"]["labels"]
+    assert "-1" not in labels["classes"] and labels["ignored"] == ["-1"]
+    assert sum(labels["overall"].values()) + labels["unlabelled"] == report["documents"]
+    section = (out / "audit.md").read_text().split(". Labels\n", 1)[1].split("\n## ", 1)[0]
+    assert "10 unlabelled or ignored (null or -1), in no class." in section
+    assert "null or -1 are unlabelled (ignored)" in section
+    header = next(line for line in section.splitlines() if line.startswith("| group |"))
+    assert "-1" not in header
 
 
 def test_values_from_the_data_are_escaped(tmp_path: Path) -> None:

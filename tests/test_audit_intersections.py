@@ -108,7 +108,7 @@ def test_pairs_join_holm_and_findings(report: dict[str, Any]) -> None:
 
 def test_markdown_table(report: dict[str, Any], tmp_path: Path) -> None:
     text = (tmp_path / "out" / "audit.md").read_text()
-    section = text.split("## Intersections", 1)[1].split("\n## ", 1)[0]
+    section = text.split(". Intersections\n", 1)[1].split("\n## ", 1)[0]
     assert f"| {PAIR} | 60 | 30.0% (" in section
     assert "flagged" in section
 

@@ -100,4 +100,5 @@ def test_probe_in_a_full_audit(templates: Path, tmp_path: Path) -> None:
     probe = report["sections"]["probe"]
     assert set(probe["terms"]) == {"gay", "straight", "muslim"}
     assert probe["terms"]["straight"]["group"] == "sexual_orientation/heterosexual"
-    assert "6. Scorer probe" in (tmp_path / "out" / "audit.md").read_text()
+    # Only composition comes before it: numbers follow the sections present, with no gap.
+    assert "\n## 2. Scorer probe\n" in (tmp_path / "out" / "audit.md").read_text()

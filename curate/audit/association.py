@@ -1,4 +1,4 @@
-"""Section 3, association: the words most typical of documents mentioning each group.
+"""The association section: the words most typical of documents mentioning each group.
 
 Counts are document frequencies: ``y[w]`` is the number of documents containing word ``w``,
 ``y_g[w]`` of those mentioning group ``g``, and the totals are (document, word) pairs; a word

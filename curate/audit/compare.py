@@ -1,4 +1,4 @@
-"""Section 7, compare: the headline numbers of two audits side by side, with differences.
+"""The compare section: the headline numbers of two audits side by side, with differences.
 
 Differences are ``this - other`` (for ratios as well), where ``this`` is the audited dataset and
 ``other`` the one given with ``--compare``. Differences of proportions (shares, toxic rates) carry

@@ -1,4 +1,4 @@
-"""Section 1, composition: documents, words, lengths, languages and duplicates.
+"""The composition section: documents, words, lengths, languages and duplicates.
 
 >>> import numpy as np
 >>> t = LengthTally()

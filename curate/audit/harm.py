@@ -1,4 +1,4 @@
-"""Section 4, harm: the toxicity distribution and, per group, how much more often it is toxic.
+"""The harm section: the toxicity distribution and, per group, how much more often it is toxic.
 
 ``toxic_rate = P(toxic | group)``; ``disparity_ratio = P(toxic | group) / P(toxic | not group)``.
 Each group row also carries the ratio of non-toxic rates, the ratio to the overall rate, the

@@ -1,4 +1,4 @@
-"""Section 5, filter impact: which groups each removing stage took out more than others.
+"""The filter impact section: which groups each removing stage took out more than others.
 
 Documents entering stage ``k`` are the kept ones plus those removed at ``k`` or later, so for
 each stage and group: ``removal_rate = removed(g) / entering(g)``, ``retention_rate = 1 -

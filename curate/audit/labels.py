@@ -35,7 +35,8 @@ POSITIVE_NAMES = frozenset({"toxic", "hate", "hateful", "offensive", "abusive", 
 CAL_BINS = 10
 
 METHOD = (
-    "Labels from the `{column}` column; values {ignored} are not labels. Per group and class: "
+    "Labels from the `{column}` column. Documents where it is null{ignored} are unlabelled "
+    "(ignored): they belong to no class and count in no rate below. Per group and class: "
     "documents, rate among the group's labelled documents with a Wilson 95% interval, and the "
     "ratio to the rest's rate (MOVER-Wilson interval). With toxicity scores, the classes "
     "{positive} are positives: FPR = predicted toxic (score at least {threshold:g}) among "
@@ -226,7 +227,7 @@ def label_section(
     return {
         "method": METHOD.format(
             column=column,
-            ignored=", ".join(ignored) or "none",
+            ignored="".join(f" or {v}" for v in ignored),
             positive=", ".join(positive) or "(none)",
             threshold=tally.threshold,
             bins=CAL_BINS,
@@ -236,6 +237,7 @@ def label_section(
         "positive": positive,
         "labelled": total,
         "unlabelled": tally.unlabelled,
+        "ignored": list(ignored),
         "overall": {c: int(tally.overall[i]) for i, c in enumerate(classes)},
         "errors": _errors(tally.cells, tally.score_sum, tally.positive) if tally.scored else None,
         "groups": out_groups,

@@ -109,4 +109,22 @@ def blocks(report: dict[str, Any], files: set[str]) -> list[Block]:
         out += compare_blocks(s["compare"])
     if "provenance" in report:
         out += [("h2", "Limitations and provenance"), ("ul", limitations(report))]
+    return numbered(out)
+
+
+def numbered(blocks: list[Block]) -> list[Block]:
+    """Section headings numbered in the order they appear, Findings left out: a report
+    computes only some sections, and fixed numbers would leave gaps ("1, 2, 4") that read as
+    a missing section. The HTML contents list these headings as they are, unnumbered itself.
+
+    >>> numbered([("h2", "Findings"), ("h2", "Harm"), ("h3", "x"), ("h2", "Labels")])
+    [('h2', 'Findings'), ('h2', '1. Harm'), ('h3', 'x'), ('h2', '2. Labels')]
+    """
+    out: list[Block] = []
+    n = 0
+    for block in blocks:
+        if block[0] == "h2" and block[1] != "Findings":
+            n += 1
+            block = ("h2", f"{n}. {block[1]}")
+        out.append(block)
     return out

@@ -13,7 +13,7 @@ RARE_LANGUAGE = 0.01
 
 
 def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
-    out: list[Block] = [("h2", "1. Composition"), ("p", comp["method"])]
+    out: list[Block] = [("h2", "Composition"), ("p", comp["method"])]
     rows = [["documents", fmt_n(comp["documents"])]]
     if "words" in comp:
         wpd = comp["words_per_document"]
@@ -75,7 +75,7 @@ def terms(row: dict[str, Any]) -> str:
 
 
 def representation_blocks(rep: dict[str, Any], files: set[str]) -> list[Block]:
-    out: list[Block] = [("h2", "2. Representation"), ("p", rep["method"])]
+    out: list[Block] = [("h2", "Representation"), ("p", rep["method"])]
     ordered = sorted(rep["groups"].items(), key=lambda kv: -kv[1]["documents"])
     rows = [
         [g, fmt_n(r["documents"]), fmt_pct(r["share"]), fmt_ci(r["ci95"], pct=True), terms(r)]
@@ -146,7 +146,7 @@ def _words(rows: list[dict[str, Any]], key: str = "score") -> str:
 
 
 def association_blocks(assoc: dict[str, Any], files: set[str]) -> list[Block]:
-    out: list[Block] = [("h2", "3. Association"), ("p", assoc["method"])]
+    out: list[Block] = [("h2", "Association"), ("p", assoc["method"])]
     if not assoc["groups"]:
         return [
             *out,

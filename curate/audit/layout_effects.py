@@ -12,7 +12,7 @@ from curate.audit.layout_data import terms
 
 
 def harm_blocks(harm: dict[str, Any], files: set[str]) -> list[Block]:
-    out: list[Block] = [("h2", "4. Harm")]
+    out: list[Block] = [("h2", "Harm")]
     if not harm.get("available", True):
         return [*out, ("p", f"No toxicity scores: {harm['reason']}.")]
     d = harm["distribution"]
@@ -137,7 +137,7 @@ def slur_blocks(slurs: dict[str, Any]) -> list[Block]:
 
 def impact_blocks(impact: dict[str, Any], files: set[str]) -> list[Block]:
     out: list[Block] = [
-        ("h2", "5. Filter impact"),
+        ("h2", "Filter impact"),
         ("p", impact["method"]),
         (
             "p",
@@ -178,7 +178,7 @@ def impact_blocks(impact: dict[str, Any], files: set[str]) -> list[Block]:
 def probe_blocks(probe: dict[str, Any]) -> list[Block]:
     o, pm = probe["overall"], probe["power_mean"]
     out: list[Block] = [
-        ("h2", "6. Scorer probe"),
+        ("h2", "Scorer probe"),
         ("p", probe["method"]),
         (
             "p",
@@ -254,7 +254,7 @@ def compare_blocks(cmp: dict[str, Any]) -> list[Block]:
             row(f"{g} disparity ratio", fields["disparity_ratio"], fmt_ratio),
         ]
     return [
-        ("h2", "7. Compare"),
+        ("h2", "Compare"),
         ("p", f"{cmp['method']} Other: {cmp['other']}."),
         ("table", ["measure", "this", "other", "difference (95%)"], rows[: 3 * MAX_ROWS]),
     ]

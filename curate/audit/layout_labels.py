@@ -18,10 +18,11 @@ def label_blocks(labels: dict[str, Any]) -> list[Block]:
         ("p", labels["method"]),
         (
             "p",
-            f"{fmt_n(labels['labelled'])} labelled documents ({fmt_n(labels['unlabelled'])} "
-            "without a label): "
+            f"{fmt_n(labels['labelled'])} labelled documents ("
             + ", ".join(f"{c} {fmt_n(n)}" for c, n in labels["overall"].items())
-            + ".",
+            + f"); {fmt_n(labels['unlabelled'])} unlabelled or ignored ("
+            + " or ".join(["null", *labels.get("ignored", [])])
+            + "), in no class.",
         ),
     ]
     ok = [(g, r) for g, r in labels["groups"].items() if not r["insufficient"]]

@@ -1,4 +1,4 @@
-"""Section 6, scorer probe: how the toxicity scorer errs on sentences naming each identity term.
+"""The scorer probe section: how the toxicity scorer errs on sentences naming each identity term.
 
 The templates file is in the Jigsaw sentence-template format (columns ``template``,
 ``toxicity`` = ``toxic`` / ``nontoxic``, ``phrase``). Each phrase is scored; per identity term

@@ -37,7 +37,7 @@ p.method { color: #555; font-size: .9em; }
 figure { margin: 1em 0; } figcaption { color: #555; font-size: .85em; }
 img { max-width: 100%; }
 summary h2 { display: inline; } details.fold summary { color: #555; cursor: pointer; }
-ol.contents { columns: 2; font-size: .9em; }
+ul.contents { columns: 2; font-size: .9em; list-style: none; padding-left: 0; }
 """
 
 
@@ -153,7 +153,7 @@ def html_page(blocks: list[Block], charts: dict[str, tuple[str, bytes]], *, titl
         method_next = False
     if in_section:
         body.append("</details>")
-    toc = f'<nav><ol class="contents">{"".join(contents)}</ol></nav>'
+    toc = f'<nav><ul class="contents">{"".join(contents)}</ul></nav>'
     text = "\n".join(body).replace("<!--contents-->", toc, 1)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

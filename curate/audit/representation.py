@@ -1,4 +1,4 @@
-"""Section 2, representation: who is mentioned, how often, and gendered pronouns per language.
+"""The representation section: who is mentioned, how often, and gendered pronouns per language.
 
 >>> from curate.audit.tally import ColumnTally, GroupCounts
 >>> t = ColumnTally(threshold=0.5, documents=100)
