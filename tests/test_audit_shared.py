@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -216,3 +217,80 @@ def test_probe_covers_every_jigsaw_term_the_lexicon_knows(shared_dir: Path) -> N
     assert out["phrases_without_term"] > 0 and len(out["unmatched_examples"]) == 20
     assert all(set(p.split()) & unknown for p in out["unmatched_examples"])
     assert set(out["power_mean_terms"]["bpsn_auc"]) <= probed
+
+
+def _toxigen_probe_csv(root: Path, out: Path) -> pl.DataFrame:
+    """ToxiGen as probe templates: one statement a phrase, toxic when its file is a hate_ one.
+    Prompt files hold several statements a line, separated by a literal backslash-n dash."""
+    rows: list[tuple[str, str, str]] = []
+    files = sorted(root.glob("demonstrations/*/*.txt")) + sorted(root.glob("prompts/*.txt"))
+    for f in files:
+        label = "toxic" if f.name.startswith("hate_") else "nontoxic"
+        for line in f.read_text().splitlines():
+            for part in line.split("\\n-"):
+                phrase = part.strip(" -\\")
+                if phrase:
+                    rows.append((f.stem, label, phrase))
+    frame = pl.DataFrame(rows, schema=["template", "toxicity", "phrase"], orient="row")
+    frame = frame.unique(maintain_order=True)
+    frame.write_csv(out)
+    return frame
+
+
+def _token_fold(text: str) -> str:
+    """Lower case, every run of characters other than letters, digits and apostrophes one
+    space, padded: a stand-in for the probe's folding that knows nothing of its regex."""
+    return " " + " ".join(re.sub(r"[^a-z0-9']+", " ", text.lower()).split()) + " "
+
+
+def test_probe_on_toxigen_covers_every_jigsaw_term_the_lexicon_knows(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    from curate.identity import load_lexicons
+    from curate.identity.matcher import normalise
+
+    root = shared_dir / "data" / "toxigen"
+    if not root.is_dir():
+        pytest.skip(f"{root} is missing")
+    frame = _toxigen_probe_csv(root, tmp_path / "toxigen.csv")
+    words = _templates(shared_dir).parent / "adjectives_people.txt"
+    jigsaw = [t.strip() for t in words.read_text().splitlines() if t.strip()]
+    lexicon = load_lexicons(["en"]).terms
+    forms = {form.lower(): term.label for term in lexicon for form in term.forms}
+    by_form = {normalise(form): term for term in lexicon for form in term.forms}
+    known = [t for t in jigsaw if normalise(t) in by_form]
+    out = probe_section(
+        tmp_path / "toxigen.csv",
+        scorer=lambda texts: np.full(len(texts), 0.5),
+        terms=forms,
+        threshold=0.5,
+        scorer_name="constant",
+        min_phrases=1,
+    )
+    assert out["phrases"] == frame.height and out["labelled"] is True
+    phrases = frame.get_column("phrase").to_list()
+    folded = [_token_fold(p) for p in phrases]
+    found = match_terms(frame.get_column("phrase"), list(forms)).to_list()
+    present = []
+    for word in known:
+        own = {_token_fold(f) for f in by_form[normalise(word)].forms}
+        expected = {i for i, text in enumerate(folded) if any(f in text for f in own)}
+        if not expected:
+            continue
+        present.append(word)
+        probed = {normalise(f) for f in by_form[normalise(word)].forms} & set(out["terms"])
+        assert probed, f"{word!r} occurs in {len(expected)} ToxiGen phrases but is not probed"
+        if " " in word:
+            # Nothing longer contains these: every phrase naming them, hyphenated or not.
+            got = {i for i, terms in enumerate(found) if probed & set(terms)}
+            assert got == expected, word
+    assert len(present) >= 30
+    # ToxiGen writes "african-american" and "middle-aged"; the lexicon and Jigsaw do not agree.
+    hyphenated = [i for i, p in enumerate(phrases) if "african-american" in p.lower()]
+    assert hyphenated
+    assert all({"african american", "african americans"} & set(found[i]) for i in hyphenated)
+    assert out["terms"]["middle aged"]["phrases"] == sum(
+        "middle-aged" in p.lower() for p in phrases
+    )
+    assert set(out["power_mean_terms"]["bpsn_auc"]) <= set(out["terms"])
+    assert out["phrases_without_term"] == sum(not f for f in found)
