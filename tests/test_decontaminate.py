@@ -254,3 +254,16 @@ def test_audit_composition_reports_decontamination(tmp_path: Path) -> None:
     assert found == [{"stage": "decontaminate", "sets": ["<b>quiz</b>"], "n": 13, "removed": 1}]
     text = (audit / "audit.md").read_text()
     assert "contaminated by &lt;b&gt;quiz&lt;/b&gt; (13-grams) | 1 |" in text
+
+
+def test_an_evaluation_set_given_as_a_registry_ref(tmp_path: Path) -> None:
+    from curate.registry import publish
+
+    item = "name the longest river that flows through the capital city of the country"
+    (tmp_path / "quiz.jsonl").write_text(json.dumps({"id": "river", "text": item}) + "\n")
+    publish(str(tmp_path / "quiz.jsonl"), "quiz")
+    stage = Decontaminate(against=["quiz@1.0.0"])
+    texts = [f"Homework: {item}.", "A river flows through the city."]
+    out = next(iter(stage([pa.record_batch({schema.ID: ["1", "2"], schema.TEXT: texts})])))
+    assert out.column("contaminated_by").to_pylist() == [["quiz@1.0.0"], []]
+    assert out.column(schema.DETAIL).to_pylist()[0].startswith("set=quiz@1.0.0 item=river ")

@@ -176,22 +176,25 @@ def test_missing_tokenizer_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_path: Path) -> None:
-    import pyarrow.parquet as pq
-
+def count_tokens(source: Path, tok: Path, out: Path) -> dict[str, object]:
+    """Run a recipe of one ``score.tokens`` stage; return its run report."""
     from curate.executor.run import run_recipe
     from curate.recipe import parse_recipe
 
+    recipe = {
+        "name": "tokens",
+        "input": {"path": str(source)},
+        "stages": [{"use": "score.tokens", "with": {"tokenizer": str(tok)}}],
+        "output": {"path": str(out)},
+    }
+    return run_recipe(parse_recipe(recipe))
+
+
+def test_score_tokens_counts_like_the_tokenizer(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
     docs, tok = corpus
-    recipe = parse_recipe(
-        {
-            "name": "tokens",
-            "input": {"path": str(docs)},
-            "stages": [{"use": "score.tokens", "with": {"tokenizer": str(tok)}}],
-            "output": {"path": str(tmp_path / "out")},
-        }
-    )
-    run_recipe(recipe)
+    count_tokens(docs, tok, tmp_path / "out")
     table = pq.read_table(sorted((tmp_path / "out" / "data").glob("*.parquet"))[0])
     counts = dict(zip(table.column("id").to_pylist(), table.column("n_tokens").to_pylist()))
     expected = source_tokens(corpus)
@@ -303,3 +306,68 @@ def test_mds_without_the_library_says_how_to_install(monkeypatch: pytest.MonkeyP
         mds.streaming_base()
     assert "mosaicml-streaming" in str(info.value)
     assert "--no-deps mosaicml-streaming==0.13.0" in (info.value.hint or "")
+
+
+@pytest.mark.shared
+def test_score_tokens_reports_tokens_per_split_and_language(
+    shared_dir: Path, corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, tok_path = corpus
+    tsv = (shared_dir / "data" / "ud-pud-multilingual" / "pud_sentences.tsv").read_text()
+    header, *lines = tsv.splitlines()
+    cols = header.split("\t")
+    rows = [dict(zip(cols, line.split("\t"))) for line in lines[::5]]
+    source = tmp_path / "in"
+    source.mkdir()
+    splits = {"train": rows[0::2], "test": rows[1::2]}
+    for split, part in splits.items():
+        (source / f"{split}.jsonl").write_text(
+            "".join(json.dumps({"text": r[cols[-1]], "lang": r["lang"]}) + "\n" for r in part)
+        )
+    count_tokens(source, tok_path, tmp_path / "out")
+    tok = Tokenizer.from_file(str(tok_path))
+    by_split = {
+        s: sum(len(tok.encode(r[cols[-1]], add_special_tokens=False).ids) for r in part)
+        for s, part in splits.items()
+    }
+    by_lang: dict[str, int] = {}
+    for r in rows:
+        n = len(tok.encode(r[cols[-1]], add_special_tokens=False).ids)
+        by_lang[r["lang"]] = by_lang.get(r["lang"], 0) + n
+    report = json.loads((tmp_path / "out" / "curate" / "run.json").read_text())
+    total = sum(by_split.values())
+    assert len(by_lang) > 5
+    assert report["tokens"] == {"total": total, "by_split": by_split, "by_language": by_lang}
+    card = (tmp_path / "out" / "README.md").read_text()
+    for split, n in by_split.items():
+        assert f"| {split} | {n:,} |" in card
+    for lang, n in by_lang.items():
+        assert f"| `{lang}` | {n:,} | {100 * n / total:.1f}% |" in card
+
+
+@pytest.mark.shared
+def test_offline_a_hub_name_is_read_from_the_hub_cache_or_refused(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+
+    from curate.errors import MissingDependencyError
+    from curate.tokens.loader import load_tokenizer
+
+    _, tok_path = corpus
+    monkeypatch.setenv("CURATE_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    # The Hub cache's layout: refs/main names the snapshot holding the files.
+    repo = tmp_path / "hub" / "models--someone--cached"
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123" / "tokenizer.json").write_bytes(tok_path.read_bytes())
+    loaded = load_tokenizer("someone/cached")
+    assert loaded.source == "hf:someone/cached"
+    assert loaded.sha256 == hashlib.sha256(tok_path.read_bytes()).hexdigest()
+    text = "a sentence to encode"
+    expected = Tokenizer.from_file(str(tok_path)).encode(text, add_special_tokens=False).ids
+    assert loaded.encode([text]) == [expected]
+    with pytest.raises(MissingDependencyError, match=r"'someone/absent' is a Hugging Face Hub"):
+        load_tokenizer("someone/absent")

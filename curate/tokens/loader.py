@@ -2,7 +2,9 @@
 
 A tokenizer is named by a ``tokenizer.json`` file, a folder holding one (a saved model or
 tokenizer folder), or a Hugging Face Hub name such as ``gpt2``, which ``tokenizers`` fetches
-into its own cache the first time (offline, a clear error says to pass a local file).
+into the Hub's cache the first time. As for model assets (:mod:`curate.models`),
+``CURATE_OFFLINE=1`` forbids the fetch: a Hub name is then read from that cache or refused
+with an error saying to pass a local file, rather than left to fail on a network timeout.
 
 >>> from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 >>> import tempfile, os
@@ -19,6 +21,7 @@ into its own cache the first time (offline, a clear error says to pass a local f
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from curate.errors import DataError, MissingDependencyError, RecipeError
+from curate.models import OFFLINE_ENV
 
 #: Names tried, in order, for the end-of-sequence token when none is given.
 EOS_CANDIDATES = ("<|endoftext|>", "</s>", "<eos>", "<|end_of_text|>", "[SEP]", "<|eot_id|>")
@@ -102,6 +106,8 @@ def load_tokenizer(spec: str) -> LoadedTokenizer:
         return LoadedTokenizer(tokenizer, str(path), hashlib.sha256(data).hexdigest())
     if spec.startswith((".", "/", "~")) or spec.endswith(".json"):
         raise DataError(f"tokenizer file not found: {spec}", hint="check the path")
+    if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
+        return _from_hub_cache(spec)
     try:
         tokenizer = Tokenizer.from_pretrained(spec)
     except Exception as exc:
@@ -111,3 +117,19 @@ def load_tokenizer(spec: str) -> LoadedTokenizer:
             hint="without network, pass the path of a tokenizer.json (or a folder holding one)",
         ) from exc
     return LoadedTokenizer(tokenizer, f"hf:{spec}", None)
+
+
+def _from_hub_cache(spec: str) -> LoadedTokenizer:
+    """Hub tokenizer ``spec`` from the Hub's local cache only (``CURATE_OFFLINE`` is set)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(spec, "tokenizer.json")
+    if not isinstance(cached, str):
+        raise MissingDependencyError(
+            f"tokenizer {spec!r} is a Hugging Face Hub name, not in the Hub's local cache, and "
+            f"${OFFLINE_ENV} is set, so it was not downloaded",
+            hint="pass the path of a tokenizer.json (or a folder holding one), or unset "
+            f"{OFFLINE_ENV} to fetch it",
+        )
+    loaded = load_tokenizer(cached)
+    return LoadedTokenizer(loaded.tokenizer, f"hf:{spec}", loaded.sha256)
