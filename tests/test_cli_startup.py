@@ -74,6 +74,34 @@ def test_stages_and_check_import_no_model_runtime(args: list[str]) -> None:
     assert "numba" not in loaded and "curate.quality.kernels" not in loaded
 
 
+# What `curate run` needs and `curate check` does not: the engine, its worker pool and shard reads.
+RUNNER = ("curate.executor.engine", "curate.executor.local", "curate.executor.worker")
+
+
+def test_check_imports_no_runner() -> None:
+    loaded = modules_after(["check", "recipes/fineweb-like.yaml"])
+    assert not set(RUNNER) & loaded
+    assert "curate.executor.plan" in loaded  # the planner did run
+
+
+def test_check_without_input_imports_no_pandas(tmp_path: Path) -> None:
+    # pyarrow imports pandas on its first array or table built from values; the filter's type
+    # check builds its empty frame without one. (Reading an input's first rows still loads it.)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "name: t\n"
+        f"input: {{path: {tmp_path / 'absent.parquet'}}}\n"
+        "stages:\n"
+        "  - use: score.quality\n"
+        "  - use: filter\n"
+        "    with: {where: 'quality_word_count >= 50'}\n"
+        f"output: {{path: {tmp_path / 'out'}}}\n"
+    )
+    loaded = modules_after(["check", str(recipe)])
+    assert "polars" in loaded  # the filter's expression was type-checked
+    assert "pandas" not in loaded
+
+
 def test_stage_table_matches_the_stage_classes() -> None:
     from curate.stage_index import STAGES
     from curate.stages import BUILTINS, get_stage

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 
 from curate import schema
 from curate.errors import CheckFailed
-from curate.executor.engine import ExecResult
 from curate.executor.report import IdTally
 from curate.executor.split_shards import (
     ledger_split_column,
@@ -37,6 +36,10 @@ from curate.io.features import output_metadata
 from curate.io.idset import hash128
 from curate.io.reader import id_hashes
 from curate.io.writer import Compression, ShardWriter, copy_with_metadata
+
+if TYPE_CHECKING:
+    # the engine (and the worker and reader modules it imports) is not needed to finalize
+    from curate.executor.engine import ExecResult
 
 #: Output folders, relative to OUT, and their staging names inside the working folder.
 TARGETS = {"data": "data", "removed": "curate/removed"}

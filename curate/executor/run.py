@@ -20,30 +20,25 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
 from curate import schema
 from curate.errors import CurateError, DataError
-from curate.executor.driver_global import ShardConfig
-from curate.executor.engine import Progress
+
+# finalize and crash_point stay module attributes: tests replace them here to stop a run midway.
 from curate.executor.finalize import check_accounting, finalize
-from curate.executor.local import LocalExecutor
-from curate.executor.outdir import check_output, check_url_overlap
 from curate.executor.plan import Step, output_schema, plan_columns, segments
-from curate.executor.remote import output_location, remote_stale, upload
-from curate.executor.report import fingerprint, run_report
-from curate.executor.source import InputStream
-from curate.executor.split_shards import split_counts
 from curate.executor.state import RunState, crash_point, run_key
 from curate.io import splits as io_splits
 from curate.io.atomic import disk_full, write_json_atomic
 from curate.io.reader import InputReader
 from curate.io.sources import Resolved, resolve
-from curate.ledger import ledger_rewrite, ledger_text_kept
 from curate.recipe import Recipe, parse_recipe
-from curate.stages.redact_pii import RedactPii
+
+if TYPE_CHECKING:
+    from curate.executor.engine import Progress
 
 __all__ = ["parse_recipe", "run_recipe"]
 log = logging.getLogger(__name__)
@@ -84,6 +79,11 @@ def run_recipe(
     A failed run keeps its working folder when ``resume`` could continue from it, and removes
     it otherwise; the error says which.
     """
+    # The runner's own modules load here, not with this module: `curate check` imports it for
+    # build_steps and input_columns only.
+    from curate.executor.outdir import check_output, check_url_overlap
+    from curate.executor.remote import output_location, remote_stale, upload
+
     specs = list(inputs) if inputs else recipe.input.path
     resolved = resolve(specs, split=recipe.input.split or io_splits.ALL)
     out, remote = output_location(output if output is not None else recipe.output.path)
@@ -141,6 +141,14 @@ def _execute(
     ray_address: str | None,
 ) -> dict[str, Any]:
     """Read, run the stages, move the output into place, check it, write the report and card."""
+    from curate.executor.driver_global import ShardConfig
+    from curate.executor.local import LocalExecutor
+    from curate.executor.report import fingerprint, run_report
+    from curate.executor.source import InputStream
+    from curate.executor.split_shards import split_counts
+    from curate.ledger import ledger_rewrite, ledger_text_kept
+    from curate.stages.redact_pii import RedactPii
+
     started = time.perf_counter()
     inp = recipe.input
     splits = io_splits.carried([s.split for s in resolved.sources])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 import pyarrow as pa
 
 U64 = npt.NDArray[np.uint64]
@@ -29,6 +28,10 @@ BUCKETS = 1 << BUCKET_BITS
 
 def hash128(ids: pa.Array | pa.ChunkedArray) -> tuple[U64, U64]:
     """Two independent 64-bit hashes of each id (Polars' hash with two seeds)."""
+    # Polars loads on the first hash: importing this module (the run planner does, for
+    # `curate check` too) should not cost Polars' start-up.
+    import polars as pl
+
     series = pl.Series("id", ids)
     return series.hash(seed=0).to_numpy(), series.hash(seed=1).to_numpy()
 
