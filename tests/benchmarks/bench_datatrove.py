@@ -3,6 +3,14 @@
     python tests/benchmarks/bench_datatrove.py --datatrove-python /work/dt-venv/bin/python \
         [--docs 50000] [--workers 1 2] [--rounds 3] [--work DIR]
 
+The datatrove virtualenv needs, besides ``datatrove==0.10.1``, the parts of its optional
+extras these blocks use: ``pyarrow fasttext-numpy2-wheel fasteners regex spacy`` (English words
+are split by spaCy), and ``requests aiohttp`` for fsspec's HTTP file system (the model's cache
+name is derived from its URL)::
+
+    python3 -m venv /work/dt-venv && /work/dt-venv/bin/pip install datatrove==0.10.1 pyarrow \
+        fasttext-numpy2-wheel fasteners regex spacy requests aiohttp
+
 curate runs ``recipes/fineweb-like.yaml`` (input and id column pointed at the bench files);
 datatrove runs the pipeline FineWeb ran after text extraction, each block with the defaults
 FineWeb used: ``LanguageFilter()`` (English, score 0.65), ``GopherRepetitionFilter()``,
