@@ -275,6 +275,17 @@ def test_card_renders_markdown_and_escapes_html(served: tuple[TestClient, Path])
     assert "pretty_name: fixture &lt;img" in html
 
 
+def test_card_author_markers_are_hidden_like_markdown_viewers_hide_them(tmp_path: Path) -> None:
+    _fake_run(tmp_path / "c")
+    (tmp_path / "c" / "README.md").write_text(
+        "# Card\n\n<!-- curate:author uses -->\n[To be written]\n<!-- /curate:author -->\n"
+        "<!-- a comment\nover two lines --> and <b>raw</b>\n"
+    )
+    html = TestClient(create_app(roots=[tmp_path])).get("/run/0/c/card").text
+    assert "curate:author" not in html and "&lt;!--" not in html and "two lines" not in html
+    assert "[To be written]" in html and "&lt;b&gt;raw&lt;/b&gt;" in html
+
+
 def test_audit_page_has_sections_charts_and_escaped_findings(
     served: tuple[TestClient, Path],
 ) -> None:

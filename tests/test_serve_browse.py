@@ -163,7 +163,7 @@ def test_removed_document_shows_why_and_every_column(client: TestClient, run: Pa
     for column in row:
         if column != "text":
             assert f"<tr><th>{column}</th>" in text
-    assert "<td>0.91</td>" in text and "<td>gender/female</td>" in text
+    assert '<td class="num">0.91</td>' in text and "<td>gender/female</td>" in text
 
 
 def test_kept_document_is_found_in_the_data(client: TestClient) -> None:

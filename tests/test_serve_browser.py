@@ -287,3 +287,57 @@ def test_the_diff_form_compares_the_versions_the_user_picks(served: Served) -> N
     assert page.inner_text("td.added") == "+4"
     page.close()
     _clean(served.browser)
+
+
+#: Short cells (one word, no space) that the page draws on more than one line, and whether the
+#: page is wider than the window. Long text (ids, snippets, .long, .wrap) may wrap.
+SPLIT_CELLS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll("table td, table th, dl.kv dd")) {
+    if (el.closest(".id, .snippet, .long, .wrap, details")) continue;
+    const text = el.innerText.trim();
+    if (!text || /\\s/.test(text) || text.length > 30) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (tops.size > 1) out.push(text);
+  }
+  return {split: out, wide: document.documentElement.scrollWidth > window.innerWidth};
+}"""
+
+
+def test_short_cells_keep_their_words_whole_at_1280_pixels(served: Served) -> None:
+    page = served.browser.page()
+    assert page.viewport_size["width"] == 1280
+    ledger = _ledger(served.run)
+    stage = ledger.filter(pl.col("detail").str.starts_with("kept=")).get_column("stage")[0]
+    paths = [p for p in _pages(served.key) if p != "/registry/-/diff"]
+    paths.append(f"/run/{served.key}/browse?source=removed&stage={stage}")
+    paths.append(f"/run/{served.key}/browse?source=kept&col=toxicity&lo=0&size=200")
+    for path in paths:
+        page.goto(served.base + path)
+        found = page.evaluate(SPLIT_CELLS)
+        assert found == {"split": [], "wide": False}, path
+    page.close()
+    _clean(served.browser)
+
+
+def test_an_audit_kept_only_as_html_shows_in_a_sandboxed_frame(served: Served) -> None:
+    own = (served.run / "curate" / "audit" / "audit.html").read_text(encoding="utf-8")
+    folder = served.run.parent / "html-only-audit"
+    folder.mkdir(exist_ok=True)
+    (folder / "audit.html").write_text(own, encoding="utf-8")
+    page = served.browser.page()
+    page.goto(served.base + "/")
+    page.click('a[href="/audit/0/html-only-audit"]')
+    frame = page.frame_locator("iframe.audit-html")
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", own)
+    assert heading is not None
+    assert frame.locator("h1").first.inner_text().strip() == re.sub(r"<[^>]+>", "", heading[1])
+    images = frame.locator("img")
+    assert images.count() > 0
+    assert all(images.nth(i).evaluate("i => i.naturalWidth > 0") for i in range(images.count()))
+    # The frame holds an opaque origin: scripts are off and it cannot reach this page.
+    assert page.evaluate("document.querySelector('iframe.audit-html').contentDocument") is None
+    page.close()
+    _clean(served.browser)

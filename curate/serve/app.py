@@ -138,7 +138,14 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                # A response that sets its own policy (the framed audit page) keeps it: two
+                # policies would both apply, and frame-ancestors 'none' would hide the frame.
+                own = {name.lower() for name, _ in headers}
+                headers += [
+                    (k.lower().encode(), v.encode())
+                    for k, v in SECURITY_HEADERS.items()
+                    if k.lower().encode() not in own
+                ]
                 message["headers"] = headers
             await send(message)
 

@@ -1,7 +1,8 @@
 """The ledger and data browser, and the document view with a near-duplicate side by side.
 
 Filters become one Polars expression over a lazy scan of the run's Parquet files; a page
-collects only its slice, projected to the columns it shows, so memory is bounded by the page.
+collects only its slice, projected to the columns it shows, so memory is bounded by the page,
+and its count comes from the same scan (curate/serve/matches.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import functools
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,8 @@ from starlette.routing import BaseRoute, Route
 
 from curate import schema
 from curate.serve.app import ServeState
-from curate.serve.data import SOURCES, Run, Source, run_of
+from curate.serve.data import SOURCES, Run, Source, run_of, scan
+from curate.serve.matches import files_key, page_and_total
 from curate.serve.security import diff_words
 
 PAGE_SIZE = 50
@@ -152,19 +154,24 @@ def shown_columns(query: Query, columns: pl.Schema) -> list[str]:
 
 def search(run: Run, query: Query) -> dict[str, Any]:
     """The page of rows ``query`` selects, the number of matches and the page count."""
-    rows = run.rows(query.source)
+    files = run.files(query.source)
+    rows = scan(files)
     columns = rows.collect_schema()
-    matching = rows.filter(predicate(query, columns))
-    total = int(matching.select(pl.len()).collect(engine="streaming").item())
+    where = predicate(query, columns)
     shown = shown_columns(query, columns)
-    page = (
-        matching.select(
+    # The count belongs to the files and the filter, not to the page being shown.
+    key = (files_key(files), replace(query, page=1, size=PAGE_SIZE))
+    page, total, _ = page_and_total(
+        rows.filter(where),
+        [
             *shown,
             pl.col(schema.TEXT).str.slice(0, SNIPPET).alias("snippet"),
             (pl.col(schema.TEXT).str.len_chars() > SNIPPET).alias("cut"),
-        )
-        .slice((query.page - 1) * query.size, query.size)
-        .collect(engine="streaming")
+        ],
+        key=key,
+        offset=(query.page - 1) * query.size,
+        size=query.size,
+        filtered=not where.meta.eq(pl.lit(True)),
     )
     return {
         "total": total,

@@ -66,10 +66,15 @@ def scan(files: list[Path]) -> pl.LazyFrame:
     return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
 
 
+#: Files that make a folder an audit: the numbers, or only the rendered page.
+AUDIT_FILES = ("audit.json", "audit.html")
+
+
 def find_audit(folder: Path) -> Path | None:
-    """The audit folder of a run (``curate/audit``) or ``folder`` itself when it holds one."""
+    """The audit folder of a run (``curate/audit``) or ``folder`` itself when it holds one
+    (``audit.json``, or only ``audit.html`` when the numbers were not kept)."""
     for candidate in (folder / "curate" / "audit", folder):
-        if (candidate / "audit.json").is_file():
+        if any((candidate / name).is_file() for name in AUDIT_FILES):
             return candidate
     return None
 
@@ -115,6 +120,8 @@ class Run:
         """The ``axis/group`` names the audit reports, when the run has an audit."""
         audit = self.audit
         if audit is None:
+            return []
+        if not (audit / "audit.json").is_file():
             return []
         groups = read_json(audit / "audit.json").get("groups")
         return sorted(groups) if isinstance(groups, dict) else []

@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from curate.serve import charts
 from curate.serve.app import ServeState, find_runs, state_of
-from curate.serve.data import Run, find_audit, read_json, run_of
+from curate.serve.audit_view import audit_context
+from curate.serve.data import AUDIT_FILES, Run, find_audit, run_of
 from curate.serve.security import render_markdown, resolve_key, run_key
-
-#: Sections of audit.json in the order the page shows them, with their headings.
-AUDIT_SECTIONS = {
-    "composition": "Composition",
-    "representation": "Representation",
-    "harm": "Harm",
-    "intersections": "Intersections",
-    "association": "Association",
-    "filter_impact": "Filter impact",
-}
 
 
 def find_audits(roots: tuple[Path, ...], runs: list[Path]) -> list[Path]:
-    """Folders holding an ``audit.json`` that are not a run's own ``curate/audit``."""
+    """Folders holding an audit (``audit.json`` or ``audit.html``), not a run's ``curate/audit``."""
     inside = {run / "curate" / "audit" for run in runs}
     found: set[Path] = set()
     for root in roots:
-        for path in root.glob("*/audit.json"):
-            found.add(path.parent.resolve())
-        if (root / "audit.json").is_file():
-            found.add(root)
+        for name in AUDIT_FILES:
+            found.update(path.parent.resolve() for path in root.glob(f"*/{name}"))
+            if (root / name).is_file():
+                found.add(root)
     return sorted(found - inside)
 
 
@@ -123,10 +116,16 @@ def split_card(text: str) -> tuple[str, str]:
     return "", text
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
 async def card_page(request: Request) -> Response:
     state, run = run_of(request)
     path = run.folder / "README.md"
     front, body = split_card(path.read_text(encoding="utf-8")) if path.is_file() else ("", "")
+    # Markdown viewers hide HTML comments (the card's author markers); shown as escaped text
+    # they would read as noise around every section an author still has to write.
+    body = _COMMENT.sub("", body)
     return state.templates.TemplateResponse(
         request,
         "run_card.html",
@@ -134,68 +133,34 @@ async def card_page(request: Request) -> Response:
     )
 
 
-def audit_charts(audit: dict[str, Any]) -> dict[str, Any]:
-    """Inline SVG charts for the audit's sections, from the numbers in audit.json."""
-    sections = audit.get("sections") or {}
-    out: dict[str, Any] = {}
-    composition = sections.get("composition") or {}
-    languages = (composition.get("languages") or {}).get("counts") or {}
-    lengths = composition.get("length_histogram") or []
-    out["composition"] = [
-        charts.bars([(k, float(v)) for k, v in languages.items()], title="documents per language"),
-        charts.bars(
-            [(f"{h['min_words']}-{h['max_words']} words", float(h["documents"])) for h in lengths],
-            title="documents by length",
-        ),
-    ]
-    groups = audit.get("groups") or {}
-    mentioned = sorted(
-        ((g, float(v.get("share") or 0.0)) for g, v in groups.items() if v.get("documents")),
-        key=lambda gv: -gv[1],
-    )
-    out["representation"] = [
-        charts.bars(mentioned[:40], title="share of documents mentioning each group", unit="share")
-    ]
-    harm = sections.get("harm") or {}
-    rates = {g: v.get("toxic_rate") for g, v in groups.items()}
-    toxic = [(g, float(r)) for g, r in rates.items() if r is not None]
-    distribution = (harm.get("distribution") or {}).get("histogram") or []
-    out["harm"] = [
-        charts.bars(
-            [(f"{h['min']:.2f}-{h['max']:.2f}", float(h["documents"])) for h in distribution],
-            title="documents by toxicity score",
-        ),
-        charts.bars(toxic, title="toxic rate per group", unit="share"),
-    ]
-    impact = (sections.get("filter_impact") or {}).get("stages") or {}
-    out["filter_impact"] = [
-        charts.bars(
-            [(s, float(v.get("removal_rate") or 0.0)) for s, v in impact.items()],
-            title="removal rate per stage",
-            unit="share",
-        )
-    ]
-    return out
+#: Headers of the audit's own HTML, shown in a sandboxed frame of the audit page: no script
+#: runs, nothing but its inline styles and data: images loads, and only this server frames it.
+AUDIT_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "sandbox; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
-def _audit_context(folder: Path | None) -> dict[str, Any]:
-    if folder is None:
-        return {"audit": None}
-    audit = read_json(folder / "audit.json")
-    sections = audit.get("sections") or {}
-    shown = [(k, AUDIT_SECTIONS.get(k, k.replace("_", " ").capitalize())) for k in sections]
-    return {
-        "audit": audit,
-        "audit_folder": folder,
-        "sections": shown,
-        "charts": audit_charts(audit),
-        "summary": {k: v for k, v in audit.items() if not isinstance(v, (dict, list))},
-    }
+def _audit_html(folder: Path | None) -> Response:
+    if folder is None or not (folder / "audit.html").is_file():
+        raise HTTPException(404, "no audit.html in this folder: write one with curate audit")
+    return FileResponse(folder / "audit.html", media_type="text/html", headers=AUDIT_HTML_HEADERS)
+
+
+async def run_audit_html(request: Request) -> Response:
+    _state, run = run_of(request)
+    return _audit_html(run.audit)
+
+
+async def standalone_audit_html(request: Request) -> Response:
+    state = state_of(request)
+    return _audit_html(find_audit(resolve_key(state.roots, request.path_params["key"])))
 
 
 async def audit_page(request: Request) -> Response:
     state, run = run_of(request)
-    context = {"run": run, "tab": "audit", **_audit_context(run.audit)}
+    context = {"run": run, "tab": "audit", **audit_context(run.audit)}
     return state.templates.TemplateResponse(request, "audit.html", context)
 
 
@@ -203,7 +168,7 @@ async def standalone_audit(request: Request) -> Response:
     state = state_of(request)
     key = request.path_params["key"]
     folder = find_audit(resolve_key(state.roots, key))
-    context = {"run": None, "key": key, **_audit_context(folder)}
+    context = {"run": None, "key": key, **audit_context(folder)}
     return state.templates.TemplateResponse(
         request, "audit.html", context, status_code=200 if folder else 404
     )
@@ -218,5 +183,7 @@ def routes(state: ServeState) -> list[BaseRoute]:
         Route("/run/{key:path}/report", report_page, name="run_report", methods=get),
         Route("/run/{key:path}/card", card_page, name="run_card", methods=get),
         Route("/run/{key:path}/audit", audit_page, name="run_audit", methods=get),
+        Route("/run/{key:path}/audit.html", run_audit_html, name="run_audit_html", methods=get),
+        Route("/audit-html/{key:path}", standalone_audit_html, name="audit_html", methods=get),
         Route("/audit/{key:path}", standalone_audit, name="audit", methods=get),
     ]

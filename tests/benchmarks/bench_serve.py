@@ -11,6 +11,11 @@ second process answers the same queries with Polars over the same files. Each re
 one HTTP request and then asks Polars, alternately, so both see the same machine load; the
 first (cold) answer and the median of the rest are reported, with each process's peak RSS
 (VmHWM). Prints one JSON line.
+
+Each repetition searches the ledger for other words (:data:`SEARCHES`): ``ledger_page`` is
+the first page asked for that filter, counted and sliced from one scan; ``ledger_next_page``
+is the next page of the same filter, whose count the app kept. Bare Polars, stateless, counts
+and slices with two queries each time, as the app did before.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 4
@@ -38,13 +44,29 @@ WORDS = [
     *("summer", "window", "paper", "story", "letter", "mountain", "forest"),
 ]
 
-#: Query name -> (URL path and query under the run, the Polars code the worker runs).
+#: Text searched by the ledger queries, one per repetition: a new filter each time, so the
+#: first page of each is counted from its own scan (the app keeps counts per filter).
+SEARCHES = ["river market", "city school", "water road", "house light", "garden night"]
+SEARCHES += ["station bread", "music winter", "summer window", "paper story", "letter forest"]
+
+#: Query name -> (URL path and query under the run, the Polars job, the page it asks for).
+#: ``ledger_next_page`` asks for the page after ``ledger_page``'s, with the same filter.
 QUERIES = {
     "ledger_page": (
-        "browse?source=removed&stage=toxic&reason=toxic&q=river+market&page=3&size=50",
+        "browse?source=removed&stage=toxic&reason=toxic&q={q}&page=3&size=50",
         "ledger",
+        3,
     ),
-    "whatif": ("whatif?column=toxicity&direction=at_or_above&threshold=0.5&nulls=keep", "whatif"),
+    "ledger_next_page": (
+        "browse?source=removed&stage=toxic&reason=toxic&q={q}&page=4&size=50",
+        "ledger",
+        4,
+    ),
+    "whatif": (
+        "whatif?column=toxicity&direction=at_or_above&threshold=0.5&nulls=keep",
+        "whatif",
+        1,
+    ),
 }
 
 WORKER = r"""
@@ -58,16 +80,16 @@ ledger = sorted((run / "curate" / "removed").glob("*.parquet"))
 def scan(files):
     return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
 
-def ledger_page():
+def ledger_page(q, page):
     rows = scan(ledger).filter(
         (pl.col("stage") == "toxic") & (pl.col("reason") == "toxic")
-        & pl.col("text").str.contains("(?i)" + re.escape("river market")))
+        & pl.col("text").str.contains("(?i)" + re.escape(q)))
     total = rows.select(pl.len()).collect(engine="streaming").item()
     page = rows.select("id", "stage", "reason", "detail", pl.col("text").str.slice(0, 300)
-        ).slice(100, 50).collect(engine="streaming")
+        ).slice((page - 1) * 50, 50).collect(engine="streaming")
     return total
 
-def whatif():
+def whatif(q, page):
     rows = scan(kept)
     keep = pl.col("toxicity").is_null() | (pl.col("toxicity") < 0.5)
     totals = rows.select(pl.len(), (~keep).sum()).collect(engine="streaming")
@@ -79,9 +101,9 @@ def whatif():
     return totals.row(0)[1]
 
 for line in sys.stdin:
-    name = line.strip()
+    ask = json.loads(line)
     start = time.perf_counter()
-    answer = {"ledger": ledger_page, "whatif": whatif}[name]()
+    answer = {"ledger": ledger_page, "whatif": whatif}[ask["job"]](ask["q"], ask["page"])
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "count": int(answer)}), flush=True)
 hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")]
@@ -205,6 +227,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="warm repetitions per query")
     args = parser.parse_args()
+    if args.repeat + 1 > len(SEARCHES):
+        parser.error(f"--repeat: at most {len(SEARCHES) - 1} (one new search per repetition)")
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         root = Path(tmp)
         run = root / "run"
@@ -232,17 +256,22 @@ def main() -> None:
                 "build_seconds": round(built, 1),
                 "server_idle_peak_rss_mb": round(idle_mb, 1),
             }
-            for name, (path, job) in QUERIES.items():
-                http_times, polars_times = [], []
-                for _ in range(args.repeat + 1):
-                    seconds, shown = fetch(f"{base}/run/0/run/{path}")
+            times: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in QUERIES}
+            # Query by query within one repetition, so the next page follows its first page.
+            for rep in range(args.repeat + 1):
+                q = SEARCHES[rep % len(SEARCHES)]
+                for name, (path, job, page) in QUERIES.items():
+                    http_times, polars_times = times[name]
+                    seconds, shown = fetch(f"{base}/run/0/run/{path.format(q=quote_plus(q))}")
                     http_times.append(seconds)
-                    worker.stdin.write(job + "\n")
+                    ask = {"job": job, "q": q, "page": page}
+                    worker.stdin.write(json.dumps(ask) + "\n")
                     worker.stdin.flush()
                     answer = json.loads(worker.stdout.readline())
                     polars_times.append(answer["seconds"])
                     if shown != answer["count"]:
                         raise SystemExit(f"{name}: the page shows {shown}, Polars {answer}")
+            for name, (http_times, polars_times) in times.items():
                 http_warm = statistics.median(http_times[1:])
                 polars_warm = statistics.median(polars_times[1:])
                 figures[name] = {
