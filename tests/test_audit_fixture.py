@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from scipy.stats import binomtest
 
 from curate.audit import audit_dataset
 from curate.cli import cli, main
@@ -174,6 +176,61 @@ def test_labels_by_group_and_scorer_errors(audited: tuple[Path, dict[str, Any]])
     assert errors["mean_score"] == pytest.approx(0.86)
     ece = 190 / 200 * abs(0.9 - 150 / 190) + 10 / 200 * abs(0.1 - 0.0)
     assert errors["ece"] == pytest.approx(ece)
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    ci = binomtest(k, n).proportion_ci(method="wilson")
+    return ci.low, ci.high
+
+
+def _newcombe(a: int, n1: int, c: int, n2: int) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for a difference of proportions (method 10), from
+    scipy's Wilson limits."""
+    p1, p2 = a / n1, c / n2
+    (l1, u1), (l2, u2) = _wilson(a, n1), _wilson(c, n2)
+    d = p1 - p2
+    return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
+
+
+def test_scorer_error_intervals_hand_values(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    errors = report["sections"]["labels"]["groups"]["sexual_orientation/gay"]["errors"]
+    # FPR: 40 of the group's 50 negatives against 0 of the rest's 50; FNR: 0 of 150 against 0
+    # of 240 (every positive document scores 0.9). Zero cells on the rest's side.
+    assert errors["fpr_ci95"] == pytest.approx(_wilson(40, 50))
+    assert errors["fpr_gap_ci95"] == pytest.approx(_newcombe(40, 50, 0, 50))
+    assert errors["fnr_ci95"] == pytest.approx(_wilson(0, 150), abs=1e-12)
+    assert errors["fnr_gap_ci95"] == pytest.approx(_newcombe(0, 150, 0, 240), abs=1e-12)
+    # 0/50: the Wilson upper limit is z^2 / (n + z^2), by hand 3.8415 / 53.8415.
+    assert errors["fpr_gap_ci95"][0] == pytest.approx(
+        0.8 - math.hypot(0.8 - 0.66963, 0.071349), abs=1e-4
+    )
+    assert errors["equalized_odds_gap"] == pytest.approx(0.8)
+
+
+def test_slurs_fold_into_mentions_on_request(tmp_path: Path) -> None:
+    root = make_run(tmp_path / "run")
+    report = audit_dataset(
+        root, out_dir=tmp_path / "o", lexicons=["en"], sections=SECTIONS, slurs="include"
+    )
+    assert "slurs" not in report["sections"] and report["provenance"]["slurs"] == "include"
+    gay = report["sections"]["harm"]["groups"]["sexual_orientation/gay"]
+    # 200 neighbour documents (190 toxic) and the 30 slur documents (all toxic).
+    assert (gay["scored"], gay["toxic"]) == (230, 220)
+    terms = report["sections"]["representation"]["groups"]["sexual_orientation/gay"]["top_terms"]
+    assert {t["term"]: (t["kind"], t["documents"]) for t in terms} == {
+        "gay": ("identity", 200),
+        "faggot": ("slur", 30),
+    }
+    md = (tmp_path / "o" / "audit.md").read_text()
+    assert "Slurs were counted as mentions of the group they name (`slurs: include`)." in md
+    result = CliRunner().invoke(
+        cli,
+        ["audit", str(root), "-o", str(tmp_path / "c"), "--lexicon", "en", "--include-slurs"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "c" / "audit.json").read_text())
+    assert data["groups"]["sexual_orientation/gay"]["documents"] == 230
 
 
 def test_golden_markdown(audited: tuple[Path, dict[str, Any]]) -> None:

@@ -7,6 +7,8 @@ and run.json)."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import re
 from collections import Counter
@@ -153,3 +155,51 @@ def test_toxicity_counts_and_findings_agree(
     bias = card.split("The bias audit (`curate/audit/`) found:", 1)[1].split("###", 1)[0]
     bullets = [line[2:] for line in bias.splitlines() if line.startswith("- ")]
     assert bullets and all(b in report["findings"] for b in bullets)
+
+
+@pytest.mark.slow
+def test_limitations_name_the_scorer_lexicons_and_language_gap(
+    quickstart: tuple[Path, str, str, dict[str, Any]],
+) -> None:
+    out, _, md, report = quickstart
+    prov = report["provenance"]
+    limits = _section(md, "Limitations and provenance")
+    for lexicon in prov["lexicons"]:
+        digest = hashlib.sha256(Path(lexicon["file"]).read_bytes()).hexdigest()
+        assert lexicon["sha256"] == digest
+        assert f"(sha256 {digest})" in limits
+    # The recipe's score.toxicity runs the default model: its name, version and file sums.
+    scorer = prov["scorer"]
+    version = importlib.metadata.version("alt-profanity-check")
+    assert (scorer["model"], scorer["version"]) == ("default", f"alt-profanity-check {version}")
+    from curate.toxicity import linear
+
+    for name, digest in scorer["sha256"].items():
+        assert digest == hashlib.sha256((linear.data_dir() / name).read_bytes()).hexdigest()
+        assert f"{name} {digest}" in limits
+    data = pl.read_parquet(sorted((out / "data").glob("*.parquet")))
+    outside = int((~data.get_column("lang").is_in(prov["lexicon_languages"])).sum())
+    assert prov["documents_without_lexicon"] == outside > 0
+    assert f"{outside} documents are in a language no lexicon covers" in limits
+    assert "Holm's method" in limits
+
+
+@pytest.mark.slow
+def test_thin_groups_and_rare_languages_fold_into_one_line(
+    quickstart: tuple[Path, str, str, dict[str, Any]],
+) -> None:
+    out, _, md, report = quickstart
+    page = (out / "curate" / "audit" / "audit.html").read_text()
+    folds = re.findall(r'<details class="fold"><summary>([^<]+)</summary>', page)
+    groups = report["sections"]["representation"]["groups"]
+    thin = [g for g, r in groups.items() if r.get("insufficient") and r["documents"]]
+    shares = report["sections"]["composition"]["languages"]["shares"]
+    rare = [code for code, share in shares.items() if share < 0.01]
+    assert thin and rare
+    assert f"{len(thin)} groups with too few documents" in folds
+    language_line = f"{len(rare)} language{'s' if len(rare) > 1 else ''} under 1.0% each"
+    assert language_line in folds
+    # One line each in Markdown too, and none of those groups gets a table row.
+    assert md.count("groups with too few documents:") == 1
+    table = _section(md, "Representation")
+    assert not any(line.startswith(f"| {g} |") for g in thin for line in table.splitlines())

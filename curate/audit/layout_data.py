@@ -56,7 +56,8 @@ def composition_blocks(comp: dict[str, Any], files: set[str]) -> list[Block]:
     rare = [f"{lang} ({langs['counts'][lang]:,})" for lang in shares if lang not in common]
     if rare:
         below = fmt_pct(RARE_LANGUAGE)
-        out.append(("fold", f"{len(rare)} languages under {below} each", ", ".join(rare)))
+        noun = "language" if len(rare) == 1 else "languages"
+        out.append(("fold", f"{len(rare)} {noun} under {below} each", ", ".join(rare)))
     out += [
         ("img", f, c)
         for f, c in (("languages.png", "Languages"), ("lengths.png", "Document length"))
