@@ -31,6 +31,7 @@ from pydantic import (
 from curate.errors import RecipeError
 from curate.io.guards import DEFAULT_MAX_CHARS
 from curate.io.writer import Compression
+from curate.output_prefix import check_prefix
 from curate.stage import Stage
 from curate.stages import get_stage
 
@@ -72,6 +73,10 @@ class InputSpec(_Model):
     )
 
 
+#: Parameters every stage accepts in ``with:``, handled by the recipe, not by the stage.
+COMMON = ("overwrite", "output_prefix")
+
+
 class StageSpec(_Model):
     """One step of the recipe: a stage name and its parameters."""
 
@@ -93,15 +98,27 @@ class StageSpec(_Model):
         "run` do not warn about it.",
     )
 
+    output_prefix: str | None = Field(
+        None,
+        exclude=True,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Set in `with:` (`with: {output_prefix: pred_}`), for any map stage: the "
+        "columns the stage adds are written as `pred_<name>` (`pred_lang`), so input columns "
+        "of the same names keep their values.",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _common_fields(cls, data: Any) -> Any:
         """Take the fields every stage accepts out of ``with`` before the stage sees it."""
         params = data.get("with") if isinstance(data, dict) else None
-        if isinstance(params, dict) and "overwrite" in params:
-            rest = {k: v for k, v in params.items() if k != "overwrite"}
-            return {**data, "with": rest, "overwrite": params["overwrite"]}
-        return data
+        if not isinstance(params, dict):
+            return data
+        common = {k: params[k] for k in COMMON if k in params}
+        if not common:
+            return data
+        rest = {k: v for k, v in params.items() if k not in COMMON}
+        return {**data, "with": rest, **common}
 
 
 class OutputSpec(_Model):
@@ -151,9 +168,13 @@ class Recipe(_Model):
             except RecipeError as exc:
                 raise RecipeError(f"stages[{i}].use: {exc.message}", hint=exc.hint) from exc
             try:
-                built.append(cls(**spec.with_))
+                stage = cls(**spec.with_)
             except ValidationError as exc:
                 raise _validation_error(exc, prefix=f"stages[{i}].with", model=cls) from exc
+            if spec.output_prefix:
+                check_prefix(f"stages[{i}].output_prefix", spec.use, stage)
+                stage.set_output_prefix(spec.output_prefix)
+            built.append(stage)
         return built
 
     def resolved(self) -> dict[str, Any]:
@@ -163,6 +184,8 @@ class Recipe(_Model):
             out["with"] = stage.params()
             if spec.overwrite:
                 out["with"]["overwrite"] = True
+            if spec.output_prefix:
+                out["with"]["output_prefix"] = spec.output_prefix
             out["id"] = spec.label
         return data
 

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from curate import schema
+from curate import output_prefix, schema
 from curate.errors import PluginError, RecipeError
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,22 @@ class Stage(BaseModel):
     reasons: ClassVar[tuple[str, ...]] = ()
 
     _ctx: StageContext | None = PrivateAttr(default=None)
+    #: ``with: {output_prefix: P}`` (set by the recipe): added columns are written as P<name>.
+    _output_prefix: str = PrivateAttr(default="")
+    _prefix_depth: int = PrivateAttr(default=0)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Here rather than in each stage, so plugin stages get output_prefix without knowing it.
+        for attr, wrap in output_prefix.WRAPPERS.items():
+            method = cls.__dict__.get(attr)
+            if method is not None:
+                setattr(cls, attr, wrap(method))
+
+    def set_output_prefix(self, prefix: str) -> None:
+        """Write the columns this stage adds as ``prefix`` + name (:mod:`curate.output_prefix`)."""
+        self._output_prefix = prefix
 
     def reads(self) -> tuple[str, ...]:
         """Columns this stage needs."""

@@ -69,7 +69,7 @@ def meaning(column: str) -> str:
 MAX_CLASSES = 20
 
 
-def meanings(schema: pa.Schema) -> dict[str, str]:
+def meanings(schema: pa.Schema, *, renamed: dict[str, str] | None = None) -> dict[str, str]:
     """What each column of ``schema`` holds, by name.
 
     A Hugging Face ``ClassLabel`` column carried from the input is stored as integers, so its
@@ -89,8 +89,13 @@ def meanings(schema: pa.Schema) -> dict[str, str]:
         names = None
         if isinstance(feature, dict) and feature.get("_type") == "ClassLabel":
             names = feature.get("names")
+        original = (renamed or {}).get(name)
         if isinstance(names, list):
             out[name] = _class_label([str(n) for n in names])
+        elif original is not None:
+            prefix = name[: len(name) - len(original)]
+            said = meaning(original).rstrip(".")
+            out[name] = f"{said} (`{original}` written with the stage's output_prefix `{prefix}`)."
         else:
             out[name] = meaning(name)
     return out
@@ -130,15 +135,33 @@ def _contract_stage(column: str) -> str | None:
     return None
 
 
-def writers(stages: list[dict[str, Any]], columns: list[str]) -> dict[str, str]:
+def prefixes(recipe: dict[str, Any]) -> dict[str, str]:
+    """Stage label -> the ``output_prefix`` the resolved recipe gave it."""
+    stages = recipe.get("stages")
+    out: dict[str, str] = {}
+    for spec in stages if isinstance(stages, list) else []:
+        params = spec.get("with") if isinstance(spec, dict) else None
+        prefix = params.get("output_prefix") if isinstance(params, dict) else None
+        if isinstance(prefix, str) and prefix:
+            out[str(spec.get("id") or spec.get("use"))] = prefix
+    return out
+
+
+def writers(
+    stages: list[dict[str, Any]], columns: list[str], *, prefixed: dict[str, str] | None = None
+) -> dict[str, str]:
     """Column -> label of the last stage in the run that wrote it.
 
-    Stages are rebuilt from their recorded parameters to ask which columns they write; for a
-    stage that cannot be rebuilt, the design's column contract answers instead.
+    Stages are rebuilt from their recorded parameters (and ``prefixed``, their labels' output
+    prefixes) to ask which columns they write; for a stage that cannot be rebuilt, the design's
+    column contract answers instead.
 
     >>> run = [{"use": "score.toxicity", "label": "tox", "params": {"bogus": 1}}]
     >>> writers(run, ["toxicity_insult"])
     {'toxicity_insult': 'tox'}
+    >>> run = [{"use": "score.language", "label": "pred", "params": {}}]
+    >>> writers(run, ["lang", "pred_lang"], prefixed={"pred": "pred_"})
+    {'pred_lang': 'pred'}
     """
     from curate.stages import get_stage
 
@@ -147,7 +170,10 @@ def writers(stages: list[dict[str, Any]], columns: list[str]) -> dict[str, str]:
         use = str(entry.get("use", ""))
         label = str(entry.get("label") or use)
         try:
-            names = set(get_stage(use)(**(entry.get("params") or {})).writes())
+            stage = get_stage(use)(**(entry.get("params") or {}))
+            if (prefixed or {}).get(label):
+                stage.set_output_prefix((prefixed or {})[label])
+            names = set(stage.writes())
         except Exception as exc:  # a card must render even when a plugin stage is gone
             log.debug("cannot ask stage %s which columns it writes: %s", use, exc)
             names = {c for c in columns if _contract_stage(c) == use}
@@ -155,3 +181,21 @@ def writers(stages: list[dict[str, Any]], columns: list[str]) -> dict[str, str]:
             if name in names:
                 found[name] = label
     return found
+
+
+def renamed(stages: list[dict[str, Any]], prefixed: dict[str, str]) -> dict[str, str]:
+    """Column -> the name its stage gives it without an output prefix (``pred_lang`` ->
+    ``lang``), for the columns of prefixed stages."""
+    from curate.stages import get_stage
+
+    out: dict[str, str] = {}
+    for entry in stages:
+        prefix = prefixed.get(str(entry.get("label") or entry.get("use")))
+        if not prefix:
+            continue
+        try:
+            stage = get_stage(str(entry.get("use", "")))(**(entry.get("params") or {}))
+            out.update({prefix + f.name: f.name for f in stage.output_fields()})
+        except Exception as exc:  # as in writers(): the card renders without it
+            log.debug("cannot rebuild stage %s: %s", entry.get("use"), exc)
+    return out

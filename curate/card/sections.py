@@ -7,7 +7,7 @@ import json
 import yaml
 
 from curate.card import decontamination, mixture, prompts, tokens
-from curate.card.columns import meanings, writers
+from curate.card.columns import meanings, prefixes, renamed, writers
 from curate.card.facts import DatasetFacts
 from curate.card.markdown import cell, code, code_span, human_bytes, percent, table, text
 from curate.card.options import CardOptions
@@ -48,8 +48,9 @@ def uses(options: CardOptions) -> str:
 
 
 def structure(facts: DatasetFacts) -> str:
-    wrote = writers(facts.stages, facts.schema.names)
-    meaning = meanings(facts.schema)
+    prefixed = prefixes(facts.recipe)
+    wrote = writers(facts.stages, facts.schema.names, prefixed=prefixed)
+    meaning = meanings(facts.schema, renamed=renamed(facts.stages, prefixed))
     columns = table(
         ["column", "type", "written by", "meaning"],
         [
