@@ -37,6 +37,19 @@ REGISTRY_PAGES: list[tuple[str, str]] = [
 ]
 
 
+#: Sections of long pages shot on their own, below the top of the page: (file name, page
+#: file name, element id). The top of the audit shows the summary and the composition; the
+#: groups and the filter impact, what the audit is for, come further down.
+SECTIONS: list[tuple[str, str, str]] = [
+    ("run-audit-representation", "run-audit", "representation"),
+    ("run-audit-filter-impact", "run-audit", "filter_impact"),
+]
+
+
+#: The page offset of an element, less a margin, for a screenshot that starts at its heading.
+TOP_OF = "id => document.getElementById(id).getBoundingClientRect().top + scrollY - 12"
+
+
 def run_pages(run: Path, key: str) -> list[tuple[str, str]]:
     """The pages of one run; the document page shows its first near-duplicate."""
     import polars as pl
@@ -59,8 +72,9 @@ def run_pages(run: Path, key: str) -> list[tuple[str, str]]:
     ]
 
 
-#: Long pages (the audit, the card) are cut at this height: the top shows what the page is.
-MAX_HEIGHT = 1800
+#: Long pages (the audit, the card) are cut at this height: the top shows what the page is,
+#: and :data:`SECTIONS` shows the parts further down.
+MAX_HEIGHT = 2400
 
 STRICT = ("quality_word_count >= 5", "quality_word_count >= 40")
 
@@ -123,11 +137,15 @@ def shoot(runs: Path, reg: Path, out: Path, *, width: int) -> list[Path]:
             response = page.goto(server.url + path)
             if response is None or response.status != 200:
                 raise SystemExit(f"{path}: HTTP {response.status if response else 'no answer'}")
-            target = out / f"{name}.png"
-            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
-            clip = {"x": 0, "y": 0, "width": width, "height": height}
-            page.screenshot(path=str(target), full_page=True, clip=clip)
-            written.append(target)
+            full = page.evaluate("document.documentElement.scrollHeight")
+            shots = [(name, 0)] + [
+                (shot, page.evaluate(TOP_OF, anchor)) for shot, of, anchor in SECTIONS if of == name
+            ]
+            for shot, top in shots:
+                target = out / f"{shot}.png"
+                clip = {"x": 0, "y": top, "width": width, "height": min(full - top, MAX_HEIGHT)}
+                page.screenshot(path=str(target), full_page=True, clip=clip)
+                written.append(target)
         problems = browser.console_errors + browser.dialogs + browser.blocked
     if problems:
         raise SystemExit("the pages reported problems:\n" + "\n".join(problems))
