@@ -208,6 +208,23 @@ def test_scorer_error_intervals_hand_values(audited: tuple[Path, dict[str, Any]]
     assert errors["equalized_odds_gap"] == pytest.approx(0.8)
 
 
+def test_class_rate_intervals_hand_values(audited: tuple[Path, dict[str, Any]]) -> None:
+    _, report = audited
+    row = report["sections"]["labels"]["groups"]["sexual_orientation/gay"]["classes"]["offensive"]
+    # 150 of the group's 200 labelled documents against 210 of the rest's 290.
+    (l1, u1), (l2, u2) = _wilson(150, 200), _wilson(210, 290)
+    p1, p2 = 150 / 200, 210 / 290
+    assert row["rate_ci95"] == pytest.approx((l1, u1))
+    # MOVER-R (Donner and Zou 2012) from the two Wilson intervals.
+    lo = (p1 * p2 - math.sqrt((p1 * p2) ** 2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2))) / (
+        u2 * (2 * p2 - u2)
+    )
+    hi = (p1 * p2 + math.sqrt((p1 * p2) ** 2 - u1 * l2 * (2 * p1 - u1) * (2 * p2 - l2))) / (
+        l2 * (2 * p2 - l2)
+    )
+    assert row["rate_ratio_ci95"] == pytest.approx((lo, hi))
+
+
 def test_slurs_fold_into_mentions_on_request(tmp_path: Path) -> None:
     root = make_run(tmp_path / "run")
     report = audit_dataset(
