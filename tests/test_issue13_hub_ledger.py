@@ -26,6 +26,12 @@ def test_the_ledger_is_not_in_the_upload_and_the_command_says_where_it_is(
     assert "data/train-00000-of-00002.parquet" in api.uploaded
     assert any(Path(Registry().path("web@1.0.0"), "curate", "removed").glob("*.parquet"))
     assert "the removal ledger (curate/removed/) was not uploaded: it stays in web@1.0.0" in err
+    hub_card = api.uploaded["README.md"].decode()
+    assert "The removal ledger (`curate/removed/`, which holds the **raw text**" in hub_card
+    assert "was not uploaded to this repository" in hub_card
+    assert "Leave it out when uploading" not in hub_card
+    local_card = (Registry().path("web@1.0.0") / "README.md").read_text()
+    assert "Leave it out when uploading" in local_card
 
 
 def test_with_no_ledger_the_command_says_it_was_left_out(

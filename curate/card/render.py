@@ -168,7 +168,7 @@ def render(
         sections.details(facts, options, license_text(options)),
         sections.uses(options),
         sections.structure(facts),
-        sections.creation(facts, options),
+        sections.creation(facts, options, on_hub=hub_repo is not None),
         findings.languages(facts, languages, listed),
         findings.duplicates(facts),
         findings.scores(facts, float(threshold) if isinstance(threshold, (int, float)) else None),

@@ -121,7 +121,7 @@ def _inputs(facts: DatasetFacts) -> str:
     return "The run read:\n\n" + table(["", ""], rows)
 
 
-def _processing(facts: DatasetFacts) -> str:
+def _processing(facts: DatasetFacts, *, on_hub: bool) -> str:
     stages = facts.stages
     if isinstance(facts.run.get("mixture"), dict):
         return mixture.section(facts)
@@ -164,7 +164,7 @@ def _processing(facts: DatasetFacts) -> str:
             "Removals by reason (share of the stage's input):",
             table(["stage", "reason", "rows", "share"], reasons),
         ]
-    parts.append(ledger(facts))
+    parts.append(ledger(facts, on_hub=on_hub))
     return "\n\n".join(parts)
 
 
@@ -194,10 +194,17 @@ def ledger_holds(facts: DatasetFacts) -> str:
     return "as read"
 
 
-def ledger(facts: DatasetFacts) -> str:
-    """What the removal ledger holds, and how to keep it out of an upload to the Hub."""
+def ledger(facts: DatasetFacts, *, on_hub: bool = False) -> str:
+    """What the removal ledger holds, and how to keep it out of an upload to the Hub; on the
+    Hub, that it was kept out (``curate publish --hub`` never uploads it)."""
+    holds = LEDGER_TEXT[ledger_holds(facts)]
+    if on_hub:
+        return (
+            f"The removal ledger (`curate/removed/`, which holds {holds}) was not uploaded to "
+            "this repository: it stays with the publisher's copy of this version."
+        )
     return (
-        f"The removal ledger (`curate/removed/`) holds {LEDGER_TEXT[ledger_holds(facts)]}. It "
+        f"The removal ledger (`curate/removed/`) holds {holds}. It "
         "is part of this folder but not of the dataset: the card's `configs` point only at "
         "`data/`. Leave it out when uploading the folder anywhere, e.g. to the Hugging Face Hub "
         'with `HfApi().upload_folder(..., ignore_patterns=["curate/removed/*"])` or '
@@ -236,7 +243,7 @@ def _recipe(facts: DatasetFacts) -> str:
     )
 
 
-def creation(facts: DatasetFacts, options: CardOptions) -> str:
+def creation(facts: DatasetFacts, options: CardOptions, *, on_hub: bool = False) -> str:
     parts = [
         "## Dataset Creation",
         "### Curation Rationale",
@@ -246,7 +253,7 @@ def creation(facts: DatasetFacts, options: CardOptions) -> str:
         prompts.block("collection", options.collection),
         _inputs(facts),
         "#### Processing",
-        _processing(facts),
+        _processing(facts, on_hub=on_hub),
         decontamination.section(facts),
         tokens.section(facts),
         _software(facts),
