@@ -25,9 +25,12 @@ Prints one JSON line.
     python tests/benchmarks/bench_stages.py --startup [--before CHECKOUT] [--runs 10]
 
 times ``curate --help``, ``curate stages`` and ``curate check recipes/fineweb-like.yaml`` as a
-user starts them (a new interpreter each time), interleaved with the same commands of another
-checkout when ``--before`` is given; min and median of ``--runs``, as wall-clock seconds and as
-the CPU seconds of the child process (the steadier figure on a loaded machine).
+user starts them (a new interpreter each time), and ``check_no_input``: the same recipe with an
+input path that does not exist (checking a recipe on a machine without the data, where the plan
+assumes ``id`` and ``text`` instead of reading the first rows); interleaved with the same
+commands of another checkout when ``--before`` is given; min and median of ``--runs``, as
+wall-clock seconds and as the CPU seconds of the child process (the steadier figure on a loaded
+machine).
 """
 
 from __future__ import annotations
@@ -139,16 +142,29 @@ COMMANDS = {
 
 def startup(before: str | None, runs: int) -> dict[str, Any]:
     repo = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        text = (repo / "recipes" / "fineweb-like.yaml").read_text()
+        given = "path: recipes/sample/web-sample.jsonl"
+        assert given in text, "recipes/fineweb-like.yaml: its input path changed; update it here"
+        no_input = Path(tmp) / "no-input.yaml"
+        no_input.write_text(text.replace(given, f"path: {Path(tmp) / 'absent.jsonl'}"))
+        commands = {**COMMANDS, "check_no_input": ["check", str(no_input)]}
+        return _startup(repo, commands, before, runs)
+
+
+def _startup(
+    repo: Path, commands: dict[str, list[str]], before: str | None, runs: int
+) -> dict[str, Any]:
     # `python -P`: without it the working directory (the repo) would come ahead of PYTHONPATH
     # and both versions would be this one.
     versions = {"after": {**os.environ, "PYTHONPATH": str(repo)}}
     if before:
         versions["before"] = {**os.environ, "PYTHONPATH": before}
-    wall: dict[str, list[float]] = {f"{v}_{c}": [] for v in versions for c in COMMANDS}
+    wall: dict[str, list[float]] = {f"{v}_{c}": [] for v in versions for c in commands}
     cpu_s: dict[str, list[float]] = {key: [] for key in wall}
     for _ in range(runs):
         for version, env in versions.items():
-            for name, args in COMMANDS.items():
+            for name, args in commands.items():
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run(
