@@ -153,7 +153,7 @@ def _processing(facts: DatasetFacts, *, on_hub: bool) -> str:
     rows_in, rows_out = facts.run.get("rows_in"), facts.run.get("rows_out")
     seconds = cell(round(float(facts.run.get("seconds") or 0), 2))
     parts = [
-        f"The recipe ran {len(stages)} stages in {seconds} s, "
+        f"The recipe ran {len(stages)} {'stage' if len(stages) == 1 else 'stages'} in {seconds} s, "
         f"keeping {cell(rows_out)} of {cell(rows_in)} documents "
         f"({percent(float(rows_out or 0), float(rows_in or 0))}). Every removed document is kept "
         "in the removal ledger (`curate/removed/*.parquet`) with its stage and reason.",

@@ -91,7 +91,14 @@ class DedupExact(GlobalStage):
         ids = yield from column_values(parts, schema.ID, kept)
         kept_ids = dict(zip(kept.tolist(), ids.cast(pa.string()).to_pylist()))
         removed = docs != first
-        log.info("dedup.exact: %d duplicates of %d documents", int(removed.sum()), len(kept))
+        n_removed = int(removed.sum())
+        log.info(
+            "dedup.exact: %d %s of %d %s",
+            n_removed,
+            "duplicate" if n_removed == 1 else "duplicates",
+            len(kept),
+            "document" if len(kept) == 1 else "documents",
+        )
         details = [f"kept={kept_ids[f]}" if r else None for f, r in zip(first.tolist(), removed)]
         return RowDecisions(
             docs,
