@@ -25,10 +25,11 @@ from test_resume_kill import WORDS
 
 from curate import schema
 from curate.errors import DataError
-from curate.executor import engine, run_recipe
+from curate.executor import engine, read_tasks, run_recipe
 from curate.executor.local import own_rows
-from curate.executor.read_tasks import plan_row_ranges
+from curate.executor.read_tasks import find_duplicates, plan_row_ranges
 from curate.executor.worker import ShardTask
+from curate.io.reader import InputReader
 from curate.io.sources import Source
 from curate.recipe import parse_recipe
 
@@ -170,6 +171,67 @@ def test_duplicate_id_error_names_file_and_row(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=r"a\.parquet: duplicate id 'k0' \(row 11000\)"):
         run_recipe(_recipe(folder, tmp_path / "out", id_column="id"))
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", "e", "f"])),
+            st.one_of(st.none(), st.sampled_from(["x", "xyz", "xyzxyz"])),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    target=st.integers(1, 25),
+    max_chars=st.one_of(st.none(), st.integers(1, 6)),
+)
+def test_duplicate_ids_are_those_a_row_by_row_reading_finds(
+    rows: list[tuple[str | None, str | None]],
+    target: int,
+    max_chars: int | None,
+    tmp_path_factory: Any,
+) -> None:
+    """Against a plain loop: the first readable row of an id wins; null texts, null ids and
+    too-long texts are never checked, even when they come first."""
+    path = tmp_path_factory.mktemp("dups") / "a.parquet"
+    ids, texts = zip(*rows)
+    table = pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
+    pq.write_table(table, path, row_group_size=7)
+    source = Source(str(path), "parquet", "a.parquet")
+    reader = InputReader([source], id_column="id", on_error="skip", max_chars=max_chars)
+    tasks = find_duplicates(plan_row_ranges([source], target=target), reader)
+    seen: set[str] = set()
+    want = []
+    for row, (key, text) in enumerate(rows):
+        if key is None or text is None or (max_chars is not None and len(text) > max_chars):
+            continue
+        if key in seen:
+            want.append(row)
+        seen.add(key)
+    assert [d for t in tasks for d in t.duplicates] == want
+
+
+def test_unique_ids_are_checked_without_reading_the_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver reads texts only where an id repeats: here one task of three."""
+    path = tmp_path / "a.parquet"
+    keys = [f"k{i}" for i in range(300)]
+    keys[250] = "k210"
+    pq.write_table(pa.table({"text": ["words"] * 300, "id": keys}), path, row_group_size=100)
+    source = Source(str(path), "parquet", "a.parquet")
+    read: list[tuple[int, tuple[str, ...]]] = []
+    raw = read_tasks._raw
+
+    def spy(task: Any, columns: list[str] | None = None, **kw: Any) -> Any:
+        read.append((task.first_row, tuple(columns or ())))
+        return raw(task, columns, **kw)
+
+    monkeypatch.setattr(read_tasks, "_raw", spy)
+    reader = InputReader([source], id_column="id", on_error="skip")
+    tasks = find_duplicates(plan_row_ranges([source], target=100), reader)
+    assert [t.duplicates for t in tasks] == [(), (), (250,)]
+    assert {first for first, cols in read if "text" in cols} == {200}
 
 
 @given(

@@ -10,10 +10,10 @@ segment's map stages, so no document is pickled from the driver. Ids stay
 
 ``--limit N`` is planned from the same metadata (the first N records, bad ones included, as the
 stream reader counts them). When ids come from an id column, the duplicate-id check runs on the
-driver before any task, over the id and text columns only (a row with null text is unreadable,
-its id unchecked): the first occurrence in input order wins, and the later rows each task must
-move to the ledger travel with it. Other formats are read by the driver as one
-stream (:mod:`curate.executor.source`).
+driver before any task, over the id column, and the text column of the tasks holding an id
+that occurs twice (a row with null text is unreadable, its id unchecked): the first occurrence
+in input order wins, and the later rows each task must move to the ledger travel with it.
+Other formats are read by the driver as one stream (:mod:`curate.executor.source`).
 
 >>> import tempfile, pathlib, pyarrow as pa, pyarrow.parquet as pq
 >>> from curate.io.sources import Source
@@ -215,26 +215,56 @@ def _raw(
                 return
 
 
+def _id_column(task: ReadTask, reader: InputReader) -> str | None:
+    """The task's id column, None when ids are generated; a missing column is an error."""
+    names = _schema_names(task.source)
+    id_col = reader._id_source(names)
+    if id_col is not None and id_col not in names:
+        raise DataError(
+            f"{task.source.path}: no id column {id_col!r}",
+            hint="fix input.id_column or remove it to generate ids",
+        )
+    return id_col
+
+
+def _repeated(tasks: list[ReadTask], id_cols: list[str | None]) -> IdSet:
+    """Ids that occur more than once in the input, readable rows or not: the id column alone.
+
+    An id seen once cannot repeat whatever its row holds, so only rows of these ids need
+    their text read to know whether they count.
+    """
+    seen, repeated = IdSet(), IdSet()
+    for task, id_col in zip(tasks, id_cols):
+        if id_col is None:
+            continue
+        for batch in _raw(task, [id_col]):
+            ids = pc.drop_null(pc.cast(batch.column(id_col), pa.string()))
+            again = seen.add(ids)
+            if again.any():
+                repeated.add(ids.filter(pa.array(again)))
+    return repeated
+
+
 def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask]:
     """The duplicate-id check over every task's ids, in input order; tasks that carry it.
 
     Only readable rows count (a row with null text is unreadable, its id is not checked), as in
-    the stream reader. With ``on_error: error`` the first repeated id raises.
+    the stream reader. With ``on_error: error`` the first repeated id raises. The driver reads
+    the id column of every task, and the text only of tasks holding an id that occurs twice:
+    reading every text to learn which rows are readable cost the driver about the input's
+    size in memory that the allocator kept afterwards.
     """
+    id_cols = [_id_column(task, reader) for task in tasks]
+    repeated = _repeated(tasks, id_cols)
+    if not len(repeated):
+        return tasks
     seen = IdSet()
     out = []
     max_chars: int | None = getattr(reader, "max_chars", None)
-    for task in tasks:
-        names = _schema_names(task.source)
-        id_col = reader._id_source(names)
-        if id_col is None:
+    for task, id_col in zip(tasks, id_cols):
+        if id_col is None or not _holds_any(task, id_col, repeated):
             out.append(task)
             continue
-        if id_col not in names:
-            raise DataError(
-                f"{task.source.path}: no id column {id_col!r}",
-                hint="fix input.id_column or remove it to generate ids",
-            )
         cols = [id_col] if id_col == reader.text_column else [id_col, reader.text_column]
         dups: list[int] = []
         row = task.first_row
@@ -247,6 +277,9 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
                 short = pc.less_equal(pc.utf8_length(pc.cast(text, pa.string())), max_chars)
                 valid = pc.and_(valid, pc.fill_null(short, False))
             where = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+            if len(where):
+                # Rows of ids seen once never repeat: only the others go through the check.
+                where = where[repeated.contains(ids.take(pa.array(where)))]
             hit = where[seen.add(ids.take(pa.array(where)))] if len(where) else where
             if len(hit) and reader.on_error == "error":
                 first = int(hit[0])
@@ -259,6 +292,15 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
             row += batch.num_rows
         out.append(replace(task, duplicates=tuple(dups)))
     return out
+
+
+def _holds_any(task: ReadTask, id_col: str, ids: IdSet) -> bool:
+    """Whether one of the task's ids is in ``ids`` (its id column alone read)."""
+    for batch in _raw(task, [id_col]):
+        column = pc.drop_null(pc.cast(batch.column(id_col), pa.string()))
+        if ids.contains(column).any():
+            return True
+    return False
 
 
 def _duplicate_ledger(

@@ -86,6 +86,22 @@ class IdSet:
     def __len__(self) -> int:
         return self._count
 
+    def contains(self, ids: pa.Array | pa.ChunkedArray) -> BOOL:
+        """True where an id is in the set; the set is left as it is.
+
+        >>> ids = IdSet()
+        >>> _ = ids.add(pa.array(["a"]))
+        >>> ids.contains(pa.array(["b", "a"])).tolist()
+        [False, True]
+        """
+        h1, h2 = hash128(ids)
+        found = np.zeros(len(h1), dtype=bool)
+        bucket = (h1 >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
+        for b in np.unique(bucket).tolist():
+            rows = np.flatnonzero(bucket == b)
+            found[rows] = self._buckets[b].contains(h1[rows], h2[rows])
+        return found
+
     def add(self, ids: pa.Array | pa.ChunkedArray) -> BOOL:
         """Add ``ids``; True where an id was already in the set or earlier in ``ids``."""
         h1, h2 = hash128(ids)
