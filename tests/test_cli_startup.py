@@ -21,6 +21,11 @@ MODEL_RUNTIMES = ("ftfy", "fasttext", "torch", "transformers", "matplotlib", "da
 
 def modules_after(args: list[str]) -> set[str]:
     """The modules loaded by ``curate ARGS`` in a new interpreter."""
+    return modules_and_messages(args)[0]
+
+
+def modules_and_messages(args: list[str]) -> tuple[set[str], str]:
+    """The modules loaded by ``curate ARGS`` in a new interpreter, and what it wrote to stderr."""
     code = (
         "import sys, json\n"
         "from curate.cli import main\n"
@@ -33,8 +38,9 @@ def modules_after(args: list[str]) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
-    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return set(loaded)
+    *messages, last = done.stderr.strip().splitlines()
+    loaded: list[str] = json.loads(last)
+    return set(loaded), "\n".join(messages)
 
 
 def test_every_summary_is_the_commands_own_short_help() -> None:
@@ -86,7 +92,7 @@ def test_check_imports_no_runner() -> None:
 
 def test_check_without_input_imports_no_pandas(tmp_path: Path) -> None:
     # pyarrow imports pandas on its first array or table built from values; the filter's type
-    # check builds its empty frame without one. (Reading an input's first rows still loads it.)
+    # check builds its empty frame without one.
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
         "name: t\n"
@@ -127,3 +133,47 @@ def test_listing_stages_prints_every_stage_with_its_summary() -> None:
         cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(done.stdout) == {name: get_stage(name).summary for name in stage_names()}
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv", "parquet"])
+def test_check_reading_the_first_rows_imports_no_pandas(tmp_path: Path, suffix: str) -> None:
+    # The readers number rows, make ids and bound lengths with arrays built from buffers
+    # (curate.io.arrays): from Python values, pyarrow would import pandas (0.16 s CPU).
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    data = tmp_path / f"in.{suffix}"
+    table = pa.table({"id": ["a", "b"], "text": ["one two three", "four five"], "src": ["x", "y"]})
+    if suffix == "jsonl":
+        data.write_text("".join(json.dumps(row) + "\n" for row in table.to_pylist()))
+    elif suffix == "csv":
+        pcsv.write_csv(table, data)
+    else:
+        pq.write_table(table, data)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"name: t\ninput: {{path: {data}, max_chars: 1000}}\n"
+        "stages:\n  - use: score.quality\n  - use: filter\n"
+        "    with: {where: \"quality_word_count >= 2 AND src = 'x'\"}\n"
+        f"output: {{path: {tmp_path / 'out'}}}\n"
+    )
+    loaded, messages = modules_and_messages(["check", str(recipe)])
+    assert "error" not in messages  # `src` is known only from the first rows
+    assert not {"pandas", "numba"} & loaded
+
+
+def test_card_of_a_run_without_decontaminate_imports_no_numba(tmp_path: Path) -> None:
+    # The card's decontamination section needs the stage's options, not its compiled n-gram
+    # index: numba (~90 MB, 0.1 s) loads only when a decontaminate stage runs.
+    data = tmp_path / "in.jsonl"
+    data.write_text(json.dumps({"id": "a", "text": "one two three"}) + "\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"name: t\ninput: {{path: {data}}}\nstages:\n  - use: normalize\n"
+        f"output: {{path: {tmp_path / 'out'}}}\n"
+    )
+    loaded = modules_after(["run", str(recipe), "--quiet"])
+    assert (tmp_path / "out" / "README.md").is_file()  # the card was written
+    assert "curate.card.decontamination" in loaded
+    assert "numba" not in loaded and "curate.decontam.kernels" not in loaded

@@ -30,6 +30,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.decontam import MAX_N as MAX_N  # where curate.decontam.index looks for it
 from curate.decontam.kernels import prefix_sums, split_hash, unknown_to_python, words_of
 from curate.dedup.textnorm import Step
 
@@ -38,7 +39,6 @@ STEPS: tuple[Step, ...] = ("nfkc", "lowercase", "punctuation", "whitespace")
 #: The polynomial's base (odd) and its inverse modulo 2**64.
 BASE = 0x9E3779B97F4A7C15
 INVERSE = pow(BASE, -1, 2**64)
-MAX_N = 64
 
 U64 = npt.NDArray[np.uint64]
 _POWERS: dict[int, U64] = {}

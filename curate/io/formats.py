@@ -19,6 +19,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from curate.errors import DataError
+from curate.io.arrays import int64_range
 from curate.io.sources import Source
 from curate.io.urls import byte_stream, random_access
 
@@ -108,7 +109,7 @@ def _split_null_text(
 ) -> Chunk:
     """Rows with a null or undecodable text become bad rows; the others carry :data:`ROW`."""
     text = batch.column(text_column)
-    rows = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
+    rows = int64_range(start=first_row, stop=first_row + batch.num_rows)
     undecodable = _invalid_utf8(text) if text.type in _BINARY else set()
     if not text.null_count and not undecodable:
         return Chunk(_with_rows(batch, rows))
@@ -223,7 +224,7 @@ def _csv_chunk(source: Source, batch: pa.RecordBatch, text_column: str, first: i
     chunk = _split_null_text(source, batch, text_column, first) if not bad else None
     if chunk is not None:
         return chunk
-    rows = pa.array(range(first, first + batch.num_rows), pa.int64())
+    rows = int64_range(start=first, stop=first + batch.num_rows)
     kept = _with_rows(batch, rows).filter(pc.is_valid(text))
     return Chunk(kept, bad)
 

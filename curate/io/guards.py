@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.io.arrays import int64_scalar
+
 #: Deepest accepted nesting of brackets in a JSON line, the record's own braces included
 #: (Parquet refuses schemas deeper than 100 levels; a list takes up to three).
 MAX_DEPTH = 20
@@ -109,6 +111,7 @@ def long_rows(text: pa.Array | pa.ChunkedArray, max_chars: int | None) -> Sequen
     """Positions of texts longer than ``max_chars`` characters."""
     if max_chars is None or len(text) == 0:
         return []
-    lengths = pc.utf8_length(text)
-    flags = pc.fill_null(pc.greater(lengths, max_chars), False).to_numpy(zero_copy_only=False)
-    return [int(i) for i in np.flatnonzero(flags)]
+    # A null text's length is null, which indices_nonzero skips. The bound is a buffer-built
+    # scalar: a Python int here would make pyarrow import pandas (see curate.io.arrays).
+    longer = pc.greater(pc.utf8_length(text), int64_scalar(max_chars))
+    return [int(i) for i in pc.indices_nonzero(longer).to_pylist()]

@@ -19,6 +19,7 @@ import pyarrow.json as pjson
 
 from curate.errors import DataError
 from curate.io import guards
+from curate.io.arrays import int64_range
 from curate.io.formats import ROW, BadRow, Chunk, _damaged, _with_rows, check_text_column
 from curate.io.sources import Source
 from curate.io.urls import byte_stream
@@ -234,5 +235,5 @@ class JsonlReader:
                 table = table.cast(self.schema)
             n = table.num_rows
             self.line += n
-            yield Chunk(_with_rows(table, pa.array(range(self.row, self.row + n), pa.int64())))
+            yield Chunk(_with_rows(table, int64_range(start=self.row, stop=self.row + n)))
             self.row += n

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from curate import schema
 from curate.errors import DataError
 from curate.io import features, formats, guards, splits
+from curate.io.arrays import int64_values, string_scalar
 from curate.io.formats import ROW, BadRow, Chunk
 from curate.io.idset import IdSet
 from curate.io.jsonl import JsonlReader
@@ -119,7 +120,7 @@ class InputReader:
         id_col = self._id_source(names)
         rows = batch.column(ROW)
         generated = pc.binary_join_element_wise(
-            pa.scalar(source.name), pc.cast(rows, pa.string()), ":"
+            string_scalar(source.name), pc.cast(rows, pa.string()), string_scalar(":")
         )
         if id_col is None:
             ids = generated
@@ -249,7 +250,7 @@ class InputReader:
             return batch, bad
         if room <= 0:
             return batch.slice(0, 0), []
-        rows = batch.column(ROW).to_numpy() if ROW in batch.schema.names else np.array([])
+        rows = int64_values(batch.column(ROW)) if ROW in batch.schema.names else np.array([])
         # Bad rows without a record index (CSV lines of the wrong width) come last.
         positions = np.sort(np.concatenate([rows, [b.row for b in bad if b.row >= 0]]))
         cut = positions[room - 1] if room <= len(positions) else np.inf

@@ -27,16 +27,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from curate import schema
-from curate.decontam.index import NgramIndex
-from curate.decontam.ngrams import MAX_N
+from curate.decontam import MAX_N
 from curate.errors import DataError
 from curate.stage import MapStage, mark_removed, set_column
+
+if TYPE_CHECKING:
+    # The index imports the compiled kernels (numba): only a run that decontaminates needs them.
+    from curate.decontam.index import NgramIndex
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,7 @@ def _detail(first: tuple[str, str, str], count: int) -> str:
 
 def build_index(sets: list[EvalSet], *, n: int, min_words: int) -> NgramIndex:
     """Read every evaluation set and index its fields."""
+    from curate.decontam.index import NgramIndex
     from curate.io.dataset import open_dataset
 
     index = NgramIndex(n=n, min_words=min_words)
