@@ -22,7 +22,7 @@ With ``PYTHONPATH=<another checkout>`` the same script measures that version of 
 from the repo, which put the working directory ahead of PYTHONPATH).
 Prints one JSON line.
 
-    python tests/benchmarks/bench_stages.py --startup [--before CHECKOUT] [--runs 10]
+    python tests/benchmarks/bench_stages.py --startup [--before TREE] [--runs 10] [--cold-runs 2]
 
 times ``curate --help``, ``curate stages`` and ``curate check recipes/fineweb-like.yaml`` as a
 user starts them (a new interpreter each time), and ``check_no_input``: the same recipe with an
@@ -30,7 +30,10 @@ input path that does not exist (checking a recipe on a machine without the data,
 assumes ``id`` and ``text`` instead of reading the first rows); interleaved with the same
 commands of another checkout when ``--before`` is given; min and median of ``--runs``, as
 wall-clock seconds and as the CPU seconds of the child process (the steadier figure on a loaded
-machine).
+machine). ``run10`` is ``curate run`` of normalize, score.language (lid.176.ftz), score.quality
+and a filter over the first 10 documents of recipes/sample/web-sample.jsonl with a warm numba
+cache (its own ``NUMBA_CACHE_DIR``, filled by one untimed run); ``run10_cold`` the same with an
+empty cache, ``--cold-runs`` times, where every kernel the run calls is compiled first.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ COMMANDS = {
 }
 
 
-def startup(before: str | None, runs: int) -> dict[str, Any]:
+def startup(before: str | None, runs: int, cold_runs: int) -> dict[str, Any]:
     repo = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
         text = (repo / "recipes" / "fineweb-like.yaml").read_text()
@@ -149,35 +152,77 @@ def startup(before: str | None, runs: int) -> dict[str, Any]:
         no_input = Path(tmp) / "no-input.yaml"
         no_input.write_text(text.replace(given, f"path: {Path(tmp) / 'absent.jsonl'}"))
         commands = {**COMMANDS, "check_no_input": ["check", str(no_input)]}
-        return _startup(repo, commands, before, runs)
+        commands["run10"] = ["run", str(_ten_documents(repo, Path(tmp))), "--quiet"]
+        return _startup(repo, Path(tmp), commands, before, runs, cold_runs)
+
+
+TEN_DOCUMENTS = """name: ten-documents
+input: {{path: {data}, id_column: url}}
+stages:
+  - use: normalize
+  - use: score.language
+  - use: score.quality
+  - use: filter
+    with: {{where: "lang = 'en' AND quality_word_count >= 50", reason: short-or-not-english}}
+output: {{path: {out}}}
+"""
+
+
+def _ten_documents(repo: Path, tmp: Path) -> Path:
+    lines = (repo / "recipes" / "sample" / "web-sample.jsonl").read_text().splitlines()[:10]
+    data = tmp / "ten.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    recipe = tmp / "ten.yaml"
+    # One output folder for every run: a previous curate output's files are replaced.
+    recipe.write_text(TEN_DOCUMENTS.format(data=data, out=tmp / "ten-out"))
+    return recipe
 
 
 def _startup(
-    repo: Path, commands: dict[str, list[str]], before: str | None, runs: int
+    repo: Path,
+    tmp: Path,
+    commands: dict[str, list[str]],
+    before: str | None,
+    runs: int,
+    cold_runs: int,
 ) -> dict[str, Any]:
     # `python -P`: without it the working directory (the repo) would come ahead of PYTHONPATH
     # and both versions would be this one.
-    versions = {"after": {**os.environ, "PYTHONPATH": str(repo)}}
+    common = {**os.environ, "NUMBA_CACHE_DIR": str(tmp / "numba-warm")}
+    common.setdefault("CURATE_LID_MODEL", str(MODEL))
+    versions = {"after": {**common, "PYTHONPATH": str(repo)}}
     if before:
-        versions["before"] = {**os.environ, "PYTHONPATH": before}
+        versions["before"] = {**common, "PYTHONPATH": before}
     wall: dict[str, list[float]] = {f"{v}_{c}": [] for v in versions for c in commands}
+    wall.update({f"{v}_run10_cold": [] for v in versions if cold_runs})
     cpu_s: dict[str, list[float]] = {key: [] for key in wall}
+
+    def timed(key: str, args: list[str], env: dict[str, str]) -> None:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-P", "-m", "curate", *args],
+            cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wall[key].append(time.perf_counter() - start)
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_s[key].append(now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime)
+
+    for version, env in versions.items():
+        timed(f"{version}_run10", commands["run10"], env)  # fills the warm cache
+        wall[f"{version}_run10"].clear()
+        cpu_s[f"{version}_run10"].clear()
     for _ in range(runs):
         for version, env in versions.items():
             for name, args in commands.items():
-                used = resource.getrusage(resource.RUSAGE_CHILDREN)
-                start = time.perf_counter()
-                subprocess.run(
-                    [sys.executable, "-P", "-m", "curate", *args],
-                    cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-                wall[f"{version}_{name}"].append(time.perf_counter() - start)
-                now = resource.getrusage(resource.RUSAGE_CHILDREN)
-                spent = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
-                cpu_s[f"{version}_{name}"].append(spent)
+                timed(f"{version}_{name}", args, env)
+    for i in range(cold_runs):
+        for version, env in versions.items():
+            cold = {**env, "NUMBA_CACHE_DIR": str(tmp / f"numba-cold-{version}-{i}")}
+            timed(f"{version}_run10_cold", commands["run10"], cold)
     return {
         "runs": runs,
+        "cold_runs": cold_runs,
         "wall_min_s": {k: round(min(v), 3) for k, v in wall.items()},
         "wall_median_s": {k: round(statistics.median(v), 3) for k, v in wall.items()},
         "cpu_min_s": {k: round(min(v), 3) for k, v in cpu_s.items()},
@@ -193,9 +238,10 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="time CLI start-up instead")
     parser.add_argument("--before", help="a checkout of another version, for --startup")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--cold-runs", type=int, default=2, help="run10 with an empty cache")
     args = parser.parse_args()
     if args.startup:
-        print(json.dumps(startup(args.before, args.runs)))
+        print(json.dumps(startup(args.before, args.runs, args.cold_runs)))
         return
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
