@@ -371,3 +371,117 @@ def test_offline_a_hub_name_is_read_from_the_hub_cache_or_refused(
     assert loaded.encode([text]) == [expected]
     with pytest.raises(MissingDependencyError, match=r"'someone/absent' is a Hugging Face Hub"):
         load_tokenizer("someone/absent")
+
+
+@pytest.fixture(scope="module")
+def parquet_corpus(corpus: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus as Parquet with its id column, in row groups of 300 documents."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(line) for line in corpus[0].read_text().splitlines()]
+    path = tmp_path_factory.mktemp("parquet") / "in.parquet"
+    table = pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]})
+    pq.write_table(table, path, row_group_size=300)
+    return path
+
+
+def digests(manifest: dict[str, object]) -> list[tuple[str, str]]:
+    files = manifest["files"]
+    assert isinstance(files, list)
+    return [(f["name"], f["sha256"]) for f in files]
+
+
+FORMATS = ["megatron", "npy"] + (["mds"] if importlib.util.find_spec("streaming") else [])
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_any_number_of_workers_writes_the_same_bytes(
+    fmt: str, corpus: tuple[Path, Path], parquet_corpus: Path, tmp_path: Path
+) -> None:
+    from curate.io.dataset import open_dataset
+    from curate.tokens.parts import Job, plan_parts
+
+    _, tok = corpus
+    job = Job(str(tok), None, "", 1, 0, 1, 1000, "text", None)
+    assert len(plan_parts(open_dataset(str(parquet_corpus)), job, part_rows=300)) >= 6
+    args = {"tokenizer": str(tok), "fmt": fmt, "shard_tokens": 60_000, "bucket_bytes": 200_000}
+    runs = {
+        w: export_tokens(
+            str(parquet_corpus), out=tmp_path / str(w), workers=w, part_rows=300, **args
+        )  # type: ignore[arg-type]
+        for w in (1, 2, 3)
+    }
+    assert len(runs[1]["files"]) > 3
+    assert digests(runs[2]) == digests(runs[1]) and digests(runs[3]) == digests(runs[1])
+    for w in (2, 3):
+        for f in runs[1]["files"]:
+            assert (tmp_path / str(w) / f["name"]).read_bytes() == (
+                tmp_path / "1" / f["name"]
+            ).read_bytes()
+    # JSON lines in three files (one part each) against one file of the same bytes (one part):
+    # the bucket count comes from the input's size, so the same as each other, not as Parquet.
+    lines = corpus[0].read_text().splitlines(keepends=True)
+    folder = tmp_path / "jsonl"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"part-{i}.jsonl").write_text("".join(lines[i * 700 : (i + 1) * 700]))
+    split = export_tokens(str(folder), out=tmp_path / "j", workers=2, **args)  # type: ignore[arg-type]
+    whole = export_tokens(str(corpus[0]), out=tmp_path / "w", **args)  # type: ignore[arg-type]
+    assert digests(split) == digests(whole)
+
+
+@pytest.mark.shared
+def test_an_export_interrupted_while_tokenizing_redoes_only_unfinished_parts(
+    corpus: tuple[Path, Path], parquet_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curate.tokens.loader import LoadedTokenizer
+
+    _, tok = corpus
+    args = {"tokenizer": str(tok), "fmt": "npy", "shard_tokens": 60_000, "bucket_bytes": 200_000}
+    clean = export_tokens(
+        str(parquet_corpus), out=tmp_path / "clean", workers=2, part_rows=300, **args
+    )  # type: ignore[arg-type]
+    real_encode = LoadedTokenizer.encode
+    calls = {"n": 0}
+
+    def crash_on_fourth(self: LoadedTokenizer, texts: list[str]) -> list[list[int]]:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError("killed")
+        return real_encode(self, texts)
+
+    monkeypatch.setattr(LoadedTokenizer, "encode", crash_on_fourth)
+    with pytest.raises(OSError, match="killed"):
+        export_tokens(str(parquet_corpus), out=tmp_path / "out", part_rows=300, **args)  # type: ignore[arg-type]
+    work = tmp_path / "out" / ".curate-export-work"
+    assert len(list(work.glob("part-*.json"))) == 3
+    calls["n"] = 0
+
+    def counted(self: LoadedTokenizer, texts: list[str]) -> list[list[int]]:
+        calls["n"] += 1
+        return real_encode(self, texts)
+
+    monkeypatch.setattr(LoadedTokenizer, "encode", counted)
+    again = export_tokens(str(parquet_corpus), out=tmp_path / "out", part_rows=300, **args)  # type: ignore[arg-type]
+    # One batch per part of 300 rows: the three finished parts were not tokenized again.
+    parts = -(-int(again["documents"]) // 300)
+    assert calls["n"] == parts - 3
+    assert digests(again) == digests(clean)
+    assert not work.exists()
+
+
+def test_a_repeated_id_in_two_files_is_refused(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    from curate.errors import DataError
+
+    _, tok = corpus
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text('{"id": "x", "text": "one"}\n')
+    (tmp_path / "in" / "b.jsonl").write_text(
+        '{"id": "y", "text": "two"}\n{"id": "x", "text": "3"}\n'
+    )
+    with pytest.raises(DataError, match="duplicate id 'x'"):
+        export_tokens(
+            str(tmp_path / "in"), tokenizer=str(tok), fmt="npy", out=tmp_path / "out", workers=2
+        )

@@ -33,6 +33,14 @@ import click
     show_default=True,
     help="Tokens per shard (a shard ends after the document that reaches it).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that tokenize the input's parts (as curate run); the files are the same "
+    "for any number.",
+)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
 @click.option("--overwrite", is_flag=True, help="Replace what a non-empty output folder holds.")
 def export(
@@ -43,6 +51,7 @@ def export(
     seed: int,
     eos: str | None,
     shard_tokens: int,
+    workers: int,
     text_column: str,
     overwrite: bool,
 ) -> None:
@@ -57,6 +66,7 @@ def export(
         seed=seed,
         eos=eos,
         shard_tokens=shard_tokens,
+        workers=workers,
         text_column=text_column,
         overwrite=overwrite,
     )

@@ -1,27 +1,31 @@
 """``export_tokens``: a dataset as shuffled, tokenized, EOS-separated binary shards.
 
-Two passes in bounded memory. The first streams the documents, tokenizes them (``tokenizers``
-encodes each batch on its own threads), appends the EOS token, and sends each document to one of
-``B`` bucket files chosen by a seeded hash of its id. The second reads one bucket at a time,
-puts its documents in a seeded random order, and writes them to shards of about
-``shard_tokens`` tokens. Documents sent independently and uniformly to buckets, then shuffled
-uniformly within each, come out in a uniformly random order; the same seed gives the same bytes.
-``B`` is chosen from the input's size so that a bucket is about ``bucket_bytes`` of tokens.
+Two passes in bounded memory. The first cuts the input into parts (:mod:`curate.tokens.parts`)
+that ``workers`` processes tokenize one batch at a time (``tokenizers`` encodes each batch on
+its own threads); each document, followed by the EOS token, goes to one of ``B`` bucket files
+chosen by a seeded hash of its id, each part writing its own files. The second reads one
+bucket at a time, its parts in input order, puts its documents in a seeded random order, and
+writes them to shards of about ``shard_tokens`` tokens. Documents sent independently and
+uniformly to buckets, then shuffled uniformly within each, come out in a uniformly random
+order; the same seed gives the same bytes, whatever the number of workers. ``B`` is chosen from
+the input's size so that a bucket is about ``bucket_bytes`` of tokens.
 
 ``manifest.json`` is written last: a folder without it is an unfinished export. When the input
 is a registry version, the manifest (less its timing) is first recorded in that registry as an
 artifact derived from the version (:meth:`curate.registry.core.Registry.derive`). Running the
-same export again after an interruption reuses the first pass's buckets when that pass had
-finished for the same input, tokenizer and seed (:mod:`curate.tokens.spill`).
+same export again after an interruption keeps the parts an earlier attempt finished, or the
+whole first pass, for the same input, tokenizer and seed (:mod:`curate.tokens.spill`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
+import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +34,11 @@ import numpy as np
 from curate import __version__, schema
 from curate.errors import DataError
 from curate.io.atomic import write_json_atomic
-from curate.io.dataset import open_dataset
+from curate.io.dataset import Dataset, open_dataset
 from curate.tokens.formats import Format, Shard, ShardFile, token_dtype
 from curate.tokens.loader import load_tokenizer
 from curate.tokens.mds import MdsOutput
+from curate.tokens.parts import Job, describe, plan_parts, task_pool, tokenize_part
 from curate.tokens.spill import Spill
 
 log = logging.getLogger(__name__)
@@ -53,9 +58,15 @@ def export_tokens(
     bucket_bytes: int = 256 << 20,
     text_column: str = schema.TEXT,
     batch_size: int = 1000,
+    workers: int = 1,
+    part_rows: int | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Export ``source`` (any DATASET) to ``out``; return the manifest (also in the folder).
+
+    ``workers`` processes tokenize the input's parts (:mod:`curate.tokens.parts`;
+    ``part_rows`` rows per Parquet read range, default :data:`curate.tokens.parts.PART_ROWS`);
+    the files written are the same for any number.
 
     >>> import json, os, tempfile, pathlib
     >>> from tokenizers import Tokenizer, models, pre_tokenizers
@@ -79,12 +90,23 @@ def export_tokens(
     key = _key(dataset.files, loaded.source, loaded.sha256, seed, eos_id, text_column)
     spill = Spill.finished(work, key)
     if spill is None:
-        shutil.rmtree(work, ignore_errors=True)
-        spill = Spill(work, _bucket_count(dataset.files, bucket_bytes), seed)
-        spill.open()
-        for ids, texts in _batches(dataset.iter_batches([schema.ID, schema.TEXT]), batch_size):
-            spill.add(ids, loaded.encode(texts), eos_id)
-        spill.close(key)
+        spill = _tokenize(
+            dataset,
+            Job(
+                tokenizer=tokenizer,
+                sha256=loaded.sha256,
+                work=str(work),
+                buckets=_bucket_count(dataset.files, bucket_bytes),
+                seed=seed,
+                eos=eos_id,
+                batch_size=batch_size,
+                text_column=text_column,
+                id_column=dataset.id_column,
+            ),
+            key,
+            workers=workers,
+            part_rows=part_rows,
+        )
     else:
         log.info("export: the tokenized documents of an earlier attempt are reused from %s", work)
     files = _write(target, spill, fmt, dtype, shard_tokens)
@@ -113,6 +135,31 @@ def export_tokens(
     write_json_atomic(target / MANIFEST, manifest)
     shutil.rmtree(work, ignore_errors=True)
     return manifest
+
+
+def _tokenize(
+    dataset: Dataset, job: Job, key: dict[str, Any], *, workers: int, part_rows: int | None
+) -> Spill:
+    """The first pass: every part not finished by an earlier attempt, ``workers`` at a time."""
+    parts = plan_parts(dataset, job, part_rows=part_rows)
+    spill = Spill.start(Path(job.work), key, job.buckets, describe(parts))
+    pending = spill.pending()
+    if len(pending) < len(parts):
+        log.info(
+            "export: %d of %d parts were tokenized by an earlier attempt",
+            len(parts) - len(pending),
+            len(parts),
+        )
+    workers = min(workers, max(1, len(pending)))
+    if workers > 1:
+        # Each process's tokenizer would otherwise start a thread per core.
+        job = dataclasses.replace(job, threads=max(1, (os.cpu_count() or 1) // workers))
+    with task_pool(workers) as pool:
+        for p in pending:
+            pool.submit(functools.partial(tokenize_part, p, parts[p], job))
+        pool.results()
+    spill.complete(key)
+    return spill
 
 
 def _record(manifest: dict[str, Any], target: Path) -> list[dict[str, str]]:
@@ -237,11 +284,3 @@ def _bucket_count(files: list[str], bucket_bytes: int) -> int:
         # Parquet is compressed about 3x; token ids as uint32 take about as many bytes as text.
         total += size * (3 if f.endswith(".parquet") else 1)
     return max(1, -(-total // bucket_bytes))
-
-
-def _batches(batches: Iterator[Any], size: int) -> Iterator[tuple[list[str], list[str]]]:
-    for batch in batches:
-        ids = batch.column(schema.ID).to_pylist()
-        texts = batch.column(schema.TEXT).fill_null("").to_pylist()
-        for i in range(0, len(ids), size):
-            yield ids[i : i + size], texts[i : i + size]

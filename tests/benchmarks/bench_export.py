@@ -1,13 +1,16 @@
 """curate export throughput against a bare ``tokenizers`` encode_batch loop, same texts, same run.
 
     python tests/benchmarks/bench_export.py [--docs 20000] [--rounds 3] [--format npy]
+        [--workers 1 2]
 
 Documents are 300-word windows of the Project Gutenberg books in ../shared/bench/sources,
 written as a Parquet file; the tokenizer is a byte-level BPE (vocabulary 8,000) trained on them
 in the run. The baseline reads the same Parquet column and calls ``encode_batch_fast`` in
 batches of 1,000, keeping nothing; curate exports the file to shuffled shards (both passes, the
-writes and the checksums). Rounds are interleaved; one JSON line with the best round of each, in
-tokens per wall-clock second (``tokenizers`` encodes on every core).
+writes and the checksums) once per ``--workers`` count, the file cut into parts of 2,500 rows so
+that several workers have parts to share. Rounds are interleaved; one JSON line with the best
+round of each, in tokens per wall-clock second (``tokenizers`` encodes on every core), each
+worker count's ratio to the bare loop, and whether every worker count wrote the same bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--format", default="npy", choices=["npy", "megatron"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
     docs = texts(args.docs)
@@ -59,8 +63,9 @@ def main() -> None:
         ),
     )
     tok.save(str(work / "tokenizer.json"))
-    best = {"curate": float("inf"), "bare": float("inf")}
+    best = {"bare": float("inf"), **{f"curate_{w}": float("inf") for w in args.workers}}
     tokens = 0
+    files: dict[int, list[str]] = {}
     for _ in range(args.rounds):
         t = time.perf_counter()
         column = pq.read_table(work / "docs.parquet", columns=["text"]).column("text")
@@ -68,17 +73,21 @@ def main() -> None:
         for i in range(0, len(values), 1000):
             tok.encode_batch_fast(values[i : i + 1000], add_special_tokens=False)
         best["bare"] = min(best["bare"], time.perf_counter() - t)
-        out = work / "out"
-        shutil.rmtree(out, ignore_errors=True)
-        t = time.perf_counter()
-        manifest = export_tokens(
-            str(work / "docs.parquet"),
-            tokenizer=str(work / "tokenizer.json"),
-            fmt=args.format,
-            out=out,
-        )
-        best["curate"] = min(best["curate"], time.perf_counter() - t)
-        tokens = manifest["tokens"]
+        for w in args.workers:
+            out = work / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            t = time.perf_counter()
+            manifest = export_tokens(
+                str(work / "docs.parquet"),
+                tokenizer=str(work / "tokenizer.json"),
+                fmt=args.format,
+                out=out,
+                workers=w,
+                part_rows=2500,
+            )
+            best[f"curate_{w}"] = min(best[f"curate_{w}"], time.perf_counter() - t)
+            tokens = manifest["tokens"]
+            files[w] = [f["sha256"] for f in manifest["files"]]
     shutil.rmtree(work, ignore_errors=True)
     print(
         json.dumps(
@@ -87,9 +96,16 @@ def main() -> None:
                 "format": args.format,
                 "docs": len(docs),
                 "tokens": tokens,
-                "curate_tokens_per_s": round(tokens / best["curate"]),
                 "bare_encode_tokens_per_s": round(tokens / best["bare"]),
-                "ratio": round(best["bare"] / best["curate"], 3),
+                **{
+                    f"curate_{w}_workers_tokens_per_s": round(tokens / best[f"curate_{w}"])
+                    for w in args.workers
+                },
+                **{
+                    f"ratio_{w}_workers": round(best["bare"] / best[f"curate_{w}"], 3)
+                    for w in args.workers
+                },
+                "same_bytes": len({tuple(v) for v in files.values()}) == 1,
                 "cores": os.cpu_count(),
             }
         )
