@@ -12,12 +12,33 @@ name is derived from its URL)::
         fasttext-numpy2-wheel fasteners regex spacy requests aiohttp
 
 curate runs ``recipes/fineweb-like.yaml`` (input and id column pointed at the bench files);
-datatrove runs the pipeline FineWeb ran after text extraction, each block with the defaults
-FineWeb used: ``LanguageFilter()`` (English, score 0.65), ``GopherRepetitionFilter()``,
-``GopherQualityFilter()``, ``C4QualityFilter(filter_no_terminal_punct=False)`` and
-``FineWebQualityFilter()``, between a ``ParquetReader`` and a ``ParquetWriter``, on its
-``LocalPipelineExecutor`` with one task per input file. Both tools use the same fastText model,
-``../shared/data/fasttext-lid176/lid.176.ftz`` (datatrove's download cache is pre-filled with it).
+datatrove runs the pipeline FineWeb ran after text extraction, each block with the settings
+FineWeb used: ``LanguageFilter(languages=["en"])`` (English, score 0.65),
+``GopherRepetitionFilter()``, ``GopherQualityFilter()``,
+``C4QualityFilter(filter_no_terminal_punct=False)`` and ``FineWebQualityFilter()``, between a
+``ParquetReader`` and a ``ParquetWriter``, on its ``LocalPipelineExecutor`` with one task per
+input file. Both tools use the same fastText model, ``../shared/data/fasttext-lid176/lid.176.ftz``
+(datatrove's download cache is pre-filled with it). In 0.10.1 a bare ``LanguageFilter()``, which
+this file ran before issue 21, keeps a document in any language scoring above 0.65 (134 French
+documents among datatrove's 38,684 kept); ft176's labels are ISO 639-1, so ``Languages.english``
+(``"eng"``) would match none and drop every document.
+
+Both tools run as their users get them, and they do not do the same work (issue 21: one task on
+5,000 of these documents under cProfile in the side virtualenv; the per-block times of a
+50,000-document ``stats.json`` rank the blocks alike). datatrove 0.10.1 splits English with
+spaCy (``tokenizer_assignment.csv``: ``spacy.blank("en")`` and a sentencizer); FineWeb ran an
+older datatrove with NLTK's tokenizer, which a 0.10.1 user does not get and this file does not
+reproduce. spaCy is 85% of the profiled time: word splits (56%) for the Gopher blocks (shared
+through ``split_into_parts``' cache) and again for ``FineWebQualityFilter``, because
+``C4QualityFilter`` rewrote the text in between; a sentence split of every kept line, only to
+count C4's five sentences (29%). Each split runs in a spaCy ``memory_zone``, which frees the
+lexemes it made, so every document builds its vocabulary again (39% in ``Vocab._new_lexeme``;
+3.7 against 1.3 CPU s on 750 documents with and without the zone). fastText is 3%, the Gopher
+n-gram counting 6%. No option of these blocks changes any of that. curate does less work: it
+keeps documents whole (no C4 line removal, no sentence count) and classifies a 500-character
+sample of each text (``score.language``'s default) where datatrove reads all of it. The CPU
+ratio compares the tools as used, not equal work; docs/performance.md tabulates the rules that
+part the kept sets.
 
 Documents: ``../shared/bench/make_neardup.py`` with seed 5 (web-like prose from public-domain
 books, ~380 words on average, 30% in near-duplicate clusters), written as ``--files`` Parquet
@@ -30,7 +51,9 @@ its last utime + stime (datatrove's workers are not waited for by their parent, 
 ``RUSAGE_CHILDREN`` under-counts it; that figure is printed too), peak RSS is the maximum over
 samples of the summed RSS of the live processes of the tree. Kept-document agreement: the
 Jaccard index of the kept ids and both counts; ``jaccard_without_exact_dups`` leaves out the
-documents curate's ``dedup.exact`` removed (datatrove's pipeline has no such step).
+documents curate's ``dedup.exact`` removed (datatrove's pipeline has no such step). Each run's
+line also has ``dropped``: curate's ledger by stage, datatrove's filters by reason (from its
+``stats.json`` after the run, so datatrove writes no excluded documents).
 
 Prints one JSON line per run and a final JSON line with every run and the per-round ratios.
 The datatrove side runs this same file under the datatrove virtualenv (``--run-datatrove``);
@@ -81,7 +104,10 @@ def run_datatrove(args: argparse.Namespace) -> None:
     files = sorted(Path(args.input).glob("*.parquet"))
     pipeline = [
         ParquetReader(str(args.input), glob_pattern="*.parquet", text_key="text", id_key="id"),
-        LanguageFilter(),
+        # 0.10.1's default, languages=None, keeps any language scoring above 0.65 (FineWeb ran when
+        # the default was English); ft176 labels are ISO 639-1: Languages.english, "eng", matches
+        # no label and would drop every document
+        LanguageFilter(languages=["en"]),
         GopherRepetitionFilter(),
         GopherQualityFilter(),
         C4QualityFilter(filter_no_terminal_punct=False),
@@ -238,6 +264,38 @@ def exact_dup_removed(out: Path) -> set[str]:
     return set(removed.filter(pc.equal(removed["stage"], "dedup.exact"))["id"].to_pylist())
 
 
+def dropped_curate(out: Path) -> dict[str, int]:
+    """Documents the ledger holds, by stage: which rule removed how many."""
+    import pyarrow.parquet as pq
+
+    stages = pq.read_table(out / "curate" / "removed", columns=["stage"]).column("stage")
+    counts: dict[str, int] = {}
+    for stage in stages.to_pylist():
+        counts[stage] = counts.get(stage, 0) + 1
+    return counts
+
+
+def dropped_datatrove(out: Path) -> dict[str, int]:
+    """Documents each datatrove filter dropped, by its reason, from the merged stats.json.
+
+    Read after the run, so that knowing the reasons costs datatrove no exclusion writer.
+    LanguageFilter gives no reason: its total is under "Language ID: dropped".
+    """
+    counts: dict[str, int] = {}
+    for block in json.loads((out / "logs" / "stats.json").read_text()):
+        if "FILTER" not in block["name"]:
+            continue
+        # names carry emoji prefixes: "🔻 - FILTER: 🌍 Language ID" is "Language ID"
+        name = block["name"].split(": ", 1)[-1].split(" ", 1)[-1]
+        stats = block["stats"]
+        reasons = {
+            k.removeprefix("dropped_"): v for k, v in stats.items() if k.startswith("dropped_")
+        }
+        for reason, n in (reasons or {"dropped": stats.get("dropped", 0)}).items():
+            counts[f"{name}: {reason}"] = n
+    return counts
+
+
 def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
@@ -286,6 +344,7 @@ def one_run(
     figures.update(tool=tool, workers=workers, round=tag)
     ids = kept_ids(out / "data")
     figures["kept"] = len(ids)
+    figures["dropped"] = dropped_curate(out) if tool == "curate" else dropped_datatrove(out)
     print(json.dumps(figures), flush=True)
     return {"figures": figures, "ids": ids, "out": out}
 
