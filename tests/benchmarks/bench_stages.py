@@ -33,7 +33,8 @@ wall-clock seconds and as the CPU seconds of the child process (the steadier fig
 machine). ``run10`` is ``curate run`` of normalize, score.language (lid.176.ftz), score.quality
 and a filter over the first 10 documents of recipes/sample/web-sample.jsonl with a warm numba
 cache (its own ``NUMBA_CACHE_DIR``, filled by one untimed run); ``run10_cold`` the same with an
-empty cache, ``--cold-runs`` times, where every kernel the run calls is compiled first.
+empty cache, ``--cold-runs`` times, where every kernel the run calls is compiled first;
+``run10_normalize`` the same documents through normalize alone (a run that needs no numba).
 """
 
 from __future__ import annotations
@@ -152,29 +153,32 @@ def startup(before: str | None, runs: int, cold_runs: int) -> dict[str, Any]:
         no_input = Path(tmp) / "no-input.yaml"
         no_input.write_text(text.replace(given, f"path: {Path(tmp) / 'absent.jsonl'}"))
         commands = {**COMMANDS, "check_no_input": ["check", str(no_input)]}
-        commands["run10"] = ["run", str(_ten_documents(repo, Path(tmp))), "--quiet"]
+        commands["run10"] = ["run", str(_ten_documents(repo, Path(tmp), STAGES)), "--quiet"]
+        normalize = _ten_documents(repo, Path(tmp), "  - use: normalize\n", "normalize-only")
+        commands["run10_normalize"] = ["run", str(normalize), "--quiet"]
         return _startup(repo, Path(tmp), commands, before, runs, cold_runs)
 
 
 TEN_DOCUMENTS = """name: ten-documents
 input: {{path: {data}, id_column: url}}
 stages:
-  - use: normalize
+{stages}output: {{path: {out}}}
+"""
+STAGES = """  - use: normalize
   - use: score.language
   - use: score.quality
   - use: filter
-    with: {{where: "lang = 'en' AND quality_word_count >= 50", reason: short-or-not-english}}
-output: {{path: {out}}}
+    with: {where: "lang = 'en' AND quality_word_count >= 50", reason: short-or-not-english}
 """
 
 
-def _ten_documents(repo: Path, tmp: Path) -> Path:
+def _ten_documents(repo: Path, tmp: Path, stages: str, name: str = "ten") -> Path:
     lines = (repo / "recipes" / "sample" / "web-sample.jsonl").read_text().splitlines()[:10]
     data = tmp / "ten.jsonl"
     data.write_text("\n".join(lines) + "\n")
-    recipe = tmp / "ten.yaml"
-    # One output folder for every run: a previous curate output's files are replaced.
-    recipe.write_text(TEN_DOCUMENTS.format(data=data, out=tmp / "ten-out"))
+    recipe = tmp / f"{name}.yaml"
+    # One output folder a recipe for every run: a previous curate output's files are replaced.
+    recipe.write_text(TEN_DOCUMENTS.format(data=data, stages=stages, out=tmp / f"{name}-out"))
     return recipe
 
 
