@@ -145,8 +145,9 @@ def test_cli_exports_and_refuses_a_foreign_folder(
     assert manifest["tokenizer"]["sha256"] == hashlib.sha256(tok.read_bytes()).hexdigest()
     assert manifest["dtype"] == "uint16" and manifest["eos"]["token"] == "<|endoftext|>"
     # A second export into the same folder replaces the first.
-    main(["export", str(docs), "-t", str(tok), "--format", "npy", "-o", str(out)])
+    main(["export", str(docs), "-t", str(tok), "--format", "npy", "-o", str(out), "--workers", "2"])
     assert not list(out.glob("*.bin"))
+    assert json.loads((out / "manifest.json").read_text())["tokens"] == manifest["tokens"]
     foreign = tmp_path / "thesis"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("mine")
