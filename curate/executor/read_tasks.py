@@ -339,7 +339,9 @@ def read_rows(task: ReadTask) -> Iterator[ReadBatch]:
         **dict(opts.limits),
     )
     reader.schema, reader._schema_from = opts.schema, opts.schema_from
-    drop = pa.array(task.duplicates, pa.int64())
+    # From a buffer: pa.array of a tuple would import pandas (43 MB) in every worker.
+    dups = np.asarray(task.duplicates, dtype=np.int64)
+    drop = pa.Array.from_buffers(pa.int64(), len(dups), [None, pa.py_buffer(dups)])
     first = task.first_row
     for raw in _raw(task, text_column=opts.text_column):
         chunk = _split_null_text(source, raw, opts.text_column, first)

@@ -2,6 +2,8 @@
 
     python tests/benchmarks/bench_memory.py [--docs 50000] [--work DIR]
     python tests/benchmarks/bench_memory.py --huge-mb 200 [--huge-stages score.toxicity ...]
+    python tests/benchmarks/bench_memory.py --pipeline [--workers 2] [--rounds 3] \
+        --variant default --variant system:ARROW_DEFAULT_MEMORY_POOL=system ...
 
 The first form runs ``curate run`` once per stage, with a recipe holding that stage alone (its
 defaults; ``filter`` keeps every row), over the same documents as ``bench_datatrove.py`` (the
@@ -16,6 +18,14 @@ one-row batch holding it, after a first small batch that loads the stage's model
 the process's RSS before the huge batch (interpreter, libraries, models, the batch itself) and
 its peak during it (``VmHWM``, reset just before the batch), so ``growth_mb`` is what the stage
 needed for that document.
+
+The third form runs the whole FineWeb-like recipe (``bench_datatrove.py``'s) once per
+``--variant`` and round, the variants interleaved and their order alternating between rounds,
+so that a drifting machine load hits them alike. A variant is ``LABEL`` or
+``LABEL:NAME=VALUE,NAME=VALUE``: environment variables for that run, e.g. an allocator
+(``ARROW_DEFAULT_MEMORY_POOL=system``) or ``PYTHONPATH`` pointing at another copy of the
+package. Each round also reports every variant's peak RSS, CPU and wall time as a ratio to
+the first variant's in that round; the two largest processes' peaks say where memory went.
 
 Prints one JSON line per measurement and a final JSON line with all of them.
 """
@@ -74,6 +84,45 @@ def stages_alone(args: argparse.Namespace) -> list[dict[str, Any]]:
     floor = results[0]["peak_rss_mb"]
     for r in results[1:]:
         r["over_floor_mb"] = round(r["peak_rss_mb"] - floor, 1)
+    return results
+
+
+def _variant(text: str) -> tuple[str, dict[str, str]]:
+    label, _, pairs = text.partition(":")
+    env = dict(p.split("=", 1) for p in pairs.split(",") if p)
+    return label, env
+
+
+def pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The FineWeb-like recipe under each variant, interleaved, ratios to the first variant."""
+    recipe = prepare(args)
+    variants = [_variant(v) for v in args.variant or ["default"]]
+    results: list[dict[str, Any]] = []
+    for r in range(args.rounds):
+        order = variants if r % 2 == 0 else variants[::-1]
+        this_round: dict[str, dict[str, Any]] = {}
+        for label, extra in order:
+            env = dict(os.environ, CURATE_LID_MODEL=str(MODEL), **extra)
+            out = args.work / f"pipeline-{label}"
+            cmd = [sys.executable, "-m", "curate", "run", str(recipe), "-o", str(out)]
+            cmd += ["--workers", str(args.workers), "--quiet"]
+            cmd += ["--overwrite"] if out.exists() else []
+            figures = monitored(cmd, env, args.interval, args.work)
+            figures["process_peaks_mb"] = figures["process_peaks_mb"][:3]
+            figures.update(variant=label, round=r)
+            this_round[label] = figures
+            print(json.dumps(figures), flush=True)
+        base = this_round[variants[0][0]]
+        for label, _ in variants:
+            f = this_round[label]
+            for key in ("peak_rss_mb", "cpu_s", "wall_s"):
+                f[f"{key}_ratio"] = round(f[key] / base[key], 3)
+            results.append(f)
+        print(
+            json.dumps(
+                {"round": r, "ratios": {k: v["peak_rss_mb_ratio"] for k, v in this_round.items()}}
+            )
+        )
     return results
 
 
@@ -141,13 +190,19 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+", default=list(STAGES))
     ap.add_argument("--huge-mb", type=int, help="measure one document of this many MB instead")
     ap.add_argument("--huge-stages", nargs="+", default=["score.toxicity", "score.quality"])
+    ap.add_argument("--pipeline", action="store_true", help="the FineWeb-like recipe, variants")
+    ap.add_argument("--variant", action="append", help="LABEL[:NAME=VALUE,...] (--pipeline)")
+    ap.add_argument("--workers", type=int, default=2, help="workers of the --pipeline runs")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the --pipeline runs")
     ap.add_argument("--one-huge", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one_huge:
         print(json.dumps(one_huge(args.one_huge, args.huge_mb)))
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.huge_mb:
+    if args.pipeline:
+        results = pipeline(args)
+    elif args.huge_mb:
         results = []
         for name in args.huge_stages:
             cmd = [sys.executable, __file__, "--one-huge", name, "--huge-mb", str(args.huge_mb)]
