@@ -2,6 +2,7 @@
 
     python tests/benchmarks/bench_memory.py [--docs 50000] [--work DIR]
     python tests/benchmarks/bench_memory.py --huge-mb 200 [--huge-stages score.toxicity ...]
+    python tests/benchmarks/bench_memory.py --quality-steps
     python tests/benchmarks/bench_memory.py --pipeline [--workers 2] [--rounds 3] \
         --variant default --variant system:ARROW_DEFAULT_MEMORY_POOL=system ...
 
@@ -19,7 +20,12 @@ the process's RSS before the huge batch (interpreter, libraries, models, the bat
 its peak during it (``VmHWM``, reset just before the batch), so ``growth_mb`` is what the stage
 needed for that document.
 
-The third form runs the whole FineWeb-like recipe (``bench_datatrove.py``'s) once per
+``--quality-steps`` says what a worker pays to run ``score.quality``: in a fresh process, the
+RSS and CPU of each step: the stage's imports, ``import numba``, numba's JIT itself (one
+trivial function compiled, not cached), then the first batch (the stage's kernels loaded from
+numba's on-disk cache) and a second one.
+
+The fourth form runs the whole FineWeb-like recipe (``bench_datatrove.py``'s) once per
 ``--variant`` and round, the variants interleaved and their order alternating between rounds,
 so that a drifting machine load hits them alike. A variant is ``LABEL`` or
 ``LABEL:NAME=VALUE,NAME=VALUE``: environment variables for that run, e.g. an allocator
@@ -126,6 +132,45 @@ def pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     return results
 
 
+def quality_steps() -> list[dict[str, Any]]:
+    """In this process: RSS and CPU of each step a worker takes to run score.quality."""
+    import time
+
+    steps: list[dict[str, Any]] = []
+    last = [_status_mb("VmRSS"), time.process_time()]
+
+    def step(name: str) -> None:
+        rss, cpu = _status_mb("VmRSS"), time.process_time()
+        steps.append(
+            {
+                "step": name,
+                "rss_mb": round(rss, 1),
+                "added_mb": round(rss - last[0], 1),
+                "cpu_s": round(cpu - last[1], 3),
+            }
+        )
+        last[:] = [rss, cpu]
+
+    import pyarrow.parquet as pq
+
+    from curate.stages import get_stage
+
+    stage = get_stage("score.quality")()
+    corpus = pq.ParquetFile(SHARED / "bench" / "neardup-20k.parquet")
+    batch = next(corpus.iter_batches(batch_size=1000, columns=["id", "text"]))
+    step("imports")
+    import numba
+
+    step("import numba")
+    numba.njit(lambda x: x + 1)(1)
+    step("numba JIT (one trivial function)")
+    stage.process(batch)
+    step("first batch (kernels from the cache)")
+    stage.process(batch)
+    step("second batch")
+    return steps
+
+
 def huge_text(megabytes: int) -> str:
     import pyarrow.parquet as pq
 
@@ -190,6 +235,7 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+", default=list(STAGES))
     ap.add_argument("--huge-mb", type=int, help="measure one document of this many MB instead")
     ap.add_argument("--huge-stages", nargs="+", default=["score.toxicity", "score.quality"])
+    ap.add_argument("--quality-steps", action="store_true", help="what score.quality costs")
     ap.add_argument("--pipeline", action="store_true", help="the FineWeb-like recipe, variants")
     ap.add_argument("--variant", action="append", help="LABEL[:NAME=VALUE,...] (--pipeline)")
     ap.add_argument("--workers", type=int, default=2, help="workers of the --pipeline runs")
@@ -200,7 +246,11 @@ def main() -> None:
         print(json.dumps(one_huge(args.one_huge, args.huge_mb)))
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.pipeline:
+    if args.quality_steps:
+        results = quality_steps()
+        for r in results:
+            print(json.dumps(r), flush=True)
+    elif args.pipeline:
         results = pipeline(args)
     elif args.huge_mb:
         results = []
