@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -85,3 +86,25 @@ def test_a_failed_run_waits_for_its_workers(
     with pytest.raises(RuntimeError, match="stage failed"):
         run_recipe(recipe, workers=2)
     assert seen and not any(_running(p.pid) for p in seen)
+
+
+def _pool_backend() -> str:
+    return str(pa.default_memory_pool().backend_name)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not local._has_jemalloc(), reason="this pyarrow is built without jemalloc")
+def test_spawned_workers_allocate_with_jemalloc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers get jemalloc (it returns freed shard memory); the driver's environment is
+    left as it was, and a user's own choice of pool is kept."""
+    monkeypatch.delenv(local.ENV, raising=False)
+    with LocalBackend([Segment(0, None, [])], str(tmp_path), workers=2) as backend:
+        assert backend.pool is not None
+        assert {backend.pool.submit(_pool_backend).result() for _ in range(4)} == {"jemalloc"}
+    assert local.ENV not in os.environ
+    monkeypatch.setenv(local.ENV, "system")
+    with LocalBackend([Segment(0, None, [])], str(tmp_path), workers=2) as backend:
+        assert backend.pool is not None
+        assert backend.pool.submit(_pool_backend).result() == "system"
