@@ -30,8 +30,12 @@ def test_the_ledger_is_not_in_the_upload_and_the_command_says_where_it_is(
     assert "The removal ledger (`curate/removed/`, which holds the **raw text**" in hub_card
     assert "was not uploaded to this repository" in hub_card
     assert "Leave it out when uploading" not in hub_card
+    # The Hub copy does not claim the repository holds the ledger; the registry's copy does.
+    assert "is kept in the removal ledger" not in hub_card
+    assert "the ledger is not part of this repository" in hub_card
     local_card = (Registry().path("web@1.0.0") / "README.md").read_text()
     assert "Leave it out when uploading" in local_card
+    assert "Every removed document is kept in the removal ledger" in local_card
 
 
 def test_with_no_ledger_the_command_says_it_was_left_out(

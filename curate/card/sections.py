@@ -155,8 +155,14 @@ def _processing(facts: DatasetFacts, *, on_hub: bool) -> str:
     parts = [
         f"The recipe ran {len(stages)} {'stage' if len(stages) == 1 else 'stages'} in {seconds} s, "
         f"keeping {cell(rows_out)} of {cell(rows_in)} documents "
-        f"({percent(float(rows_out or 0), float(rows_in or 0))}). Every removed document is kept "
-        "in the removal ledger (`curate/removed/*.parquet`) with its stage and reason.",
+        f"({percent(float(rows_out or 0), float(rows_in or 0))}). "
+        + (
+            "Every removed document was recorded in the removal ledger with its stage and "
+            "reason; the ledger is not part of this repository (below)."
+            if on_hub
+            else "Every removed document is kept in the removal ledger "
+            "(`curate/removed/*.parquet`) with its stage and reason."
+        ),
         table(head, body),
     ]
     if reasons:
