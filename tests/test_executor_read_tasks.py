@@ -221,13 +221,13 @@ def test_unique_ids_are_checked_without_reading_the_text(
     pq.write_table(pa.table({"text": ["words"] * 300, "id": keys}), path, row_group_size=100)
     source = Source(str(path), "parquet", "a.parquet")
     read: list[tuple[int, tuple[str, ...]]] = []
-    raw = read_tasks._raw
+    raw = read_tasks.raw_batches
 
     def spy(task: Any, columns: list[str] | None = None, **kw: Any) -> Any:
         read.append((task.first_row, tuple(columns or ())))
         return raw(task, columns, **kw)
 
-    monkeypatch.setattr(read_tasks, "_raw", spy)
+    monkeypatch.setattr(read_tasks, "raw_batches", spy)
     reader = InputReader([source], id_column="id", on_error="skip")
     tasks = find_duplicates(plan_row_ranges([source], target=100), reader)
     assert [t.duplicates for t in tasks] == [(), (), (250,)]

@@ -38,11 +38,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate import schema
 from curate.errors import DataError
-from curate.io.formats import ROW, Chunk, _split_null_text, check_text_column
+from curate.io.formats import check_text_column
 from curate.io.idset import IdSet
-from curate.io.reader import BATCH_ROWS, InputReader, ReadBatch
+from curate.io.reader import BATCH_ROWS, InputReader
 from curate.io.sources import Source
 from curate.io.urls import random_access
 
@@ -178,7 +177,7 @@ def _schema_names(source: Source) -> list[str]:
         return list(pq.ParquetFile(where, pre_buffer=False).schema_arrow.names)
 
 
-def _raw(
+def raw_batches(
     task: ReadTask, columns: list[str] | None = None, *, text_column: str | None = None
 ) -> Iterator[pa.RecordBatch]:
     """The task's rows as raw batches (``columns`` only, when given).
@@ -237,7 +236,7 @@ def _repeated(tasks: list[ReadTask], id_cols: list[str | None]) -> IdSet:
     for task, id_col in zip(tasks, id_cols):
         if id_col is None:
             continue
-        for batch in _raw(task, [id_col]):
+        for batch in raw_batches(task, [id_col]):
             ids = pc.drop_null(pc.cast(batch.column(id_col), pa.string()))
             again = seen.add(ids)
             if again.any():
@@ -268,7 +267,7 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
         cols = [id_col] if id_col == reader.text_column else [id_col, reader.text_column]
         dups: list[int] = []
         row = task.first_row
-        for batch in _raw(task, cols):
+        for batch in raw_batches(task, cols):
             ids = pc.cast(batch.column(id_col), pa.string())
             text = batch.column(reader.text_column)
             valid = pc.and_(pc.is_valid(text), pc.is_valid(ids))
@@ -296,81 +295,11 @@ def find_duplicates(tasks: list[ReadTask], reader: InputReader) -> list[ReadTask
 
 def _holds_any(task: ReadTask, id_col: str, ids: IdSet) -> bool:
     """Whether one of the task's ids is in ``ids`` (its id column alone read)."""
-    for batch in _raw(task, [id_col]):
+    for batch in raw_batches(task, [id_col]):
         column = pc.drop_null(pc.cast(batch.column(id_col), pa.string()))
         if ids.contains(column).any():
             return True
     return False
-
-
-def _duplicate_ledger(
-    source: Source, batch: pa.RecordBatch, id_col: str, text_column: str
-) -> pa.RecordBatch:
-    """Ledger rows for repeated ids, as the stream reader writes them."""
-    generated = pc.binary_join_element_wise(
-        pa.scalar(source.name), pc.cast(batch.column(ROW), pa.string()), ":"
-    )
-    ids = pc.cast(batch.column(id_col), pa.string())
-    n = batch.num_rows
-    return pa.record_batch(
-        {
-            schema.LEDGER_STAGE: pa.array(["read"] * n, pa.string()),
-            schema.LEDGER_REASON: pa.array(["duplicate-id"] * n, pa.string()),
-            schema.LEDGER_DETAIL: pc.binary_join_element_wise(
-                "id ", ids, " seen before; row ", generated, ""
-            ),
-            schema.ID: generated,
-            schema.TEXT: pc.cast(batch.column(text_column), pa.string()),
-        }
-    )
-
-
-def read_rows(task: ReadTask) -> Iterator[ReadBatch]:
-    """Run one read task: its readable rows in canonical form, and its ledger rows."""
-    opts = task.options
-    assert opts is not None, "a read task is planned with its options"
-    source = task.source
-    reader = InputReader(
-        [source],
-        text_column=opts.text_column,
-        id_column=opts.id_column,
-        columns=list(opts.columns) if opts.columns is not None else None,
-        on_error="skip" if opts.on_error == "skip" else "error",
-        **dict(opts.limits),
-    )
-    reader.schema, reader._schema_from = opts.schema, opts.schema_from
-    # From a buffer: pa.array of a tuple would import pandas (43 MB) in every worker.
-    dups = np.asarray(task.duplicates, dtype=np.int64)
-    drop = pa.Array.from_buffers(pa.int64(), len(dups), [None, pa.py_buffer(dups)])
-    first = task.first_row
-    for raw in _raw(task, text_column=opts.text_column):
-        chunk = _split_null_text(source, raw, opts.text_column, first)
-        first += raw.num_rows
-        dup_ledger = None
-        if len(drop):
-            mask = pc.is_in(chunk.batch.column(ROW), value_set=drop)
-            if pc.any(mask).as_py():
-                id_col = reader._id_source(chunk.batch.schema.names)
-                assert id_col is not None
-                dup_ledger = reader.with_split(
-                    source,
-                    _duplicate_ledger(source, chunk.batch.filter(mask), id_col, opts.text_column),
-                )
-                chunk = Chunk(chunk.batch.filter(pc.invert(mask)), chunk.bad)
-        out = reader._chunk(source, chunk)
-        if dup_ledger is not None:
-            if out is None:
-                out = ReadBatch(reader.empty())
-            ledgers = [b for b in (out.unreadable, dup_ledger) if b is not None]
-            out.unreadable = (
-                pa.concat_tables(
-                    [pa.Table.from_batches([b]) for b in ledgers], promote_options="default"
-                )
-                .combine_chunks()
-                .to_batches()[0]
-            )
-        if out is not None:
-            yield out
 
 
 def task_options(reader: InputReader) -> ReadOptions | None:

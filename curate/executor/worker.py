@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from curate import schema
 from curate.executor.orphan import exit_with_parent
 from curate.executor.plan import StageStats, Step
-from curate.executor.read_tasks import ReadTask, read_rows
+from curate.executor.read_rows import read_rows
+from curate.executor.read_tasks import ReadTask
 from curate.executor.report import IdTally
 from curate.executor.split import split_removed
 from curate.io.writer import Compression, ShardWriter, write_table_atomic

@@ -27,7 +27,8 @@ from curate import schema
 from curate.core.pool import Call, ClosingPool, TaskPool, ThreadPool
 from curate.errors import DataError
 from curate.executor.orphan import exit_with_parent
-from curate.executor.read_tasks import ReadTask, plan_reads, read_rows
+from curate.executor.read_rows import read_rows
+from curate.executor.read_tasks import ReadTask, plan_reads
 from curate.io.dataset import Dataset
 from curate.io.reader import InputReader
 from curate.io.sources import Source
