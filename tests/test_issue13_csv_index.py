@@ -3,20 +3,10 @@ so, for ``curate check`` and ``curate run`` alike (issue 13)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from curate.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from cli_process import run_cli
 
 
 def test_the_unnamed_column_is_named_and_the_note_names_the_file(tmp_path: Path) -> None:
@@ -27,10 +17,10 @@ def test_the_unnamed_column_is_named_and_the_note_names_the_file(tmp_path: Path)
         f"name: csv\ninput: {{path: {data}}}\nstages: []\noutput: {{path: {tmp_path / 'out'}}}\n"
     )
     note = f"{data}: the column with an empty header is read as 'index_2'"
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 0, check.stderr
     assert note in check.stderr
-    run = _cli("run", str(recipe), "--quiet")
+    run = run_cli("run", str(recipe), "--quiet")
     assert run.returncode == 0, run.stderr
     assert run.stderr.count(note) == 1
     table = pq.read_table(tmp_path / "out" / "data")

@@ -4,13 +4,12 @@ input's columns of the same names keep their values (issue 13: the input's gold 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from cli_process import run_cli
 
 from curate.errors import RecipeError
 from curate.recipe import parse_recipe
@@ -23,16 +22,6 @@ TEXTS = [
     "The meeting was moved to Thursday afternoon at three.",
 ]
 GOLD = ["en", "xx", "de", "en"]  # "xx": a gold label the model cannot produce
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from curate.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
 
 
 def _recipe(tmp_path: Path, stages: list[dict[str, object]], out: str = "out") -> Path:
@@ -65,11 +54,11 @@ def test_the_input_keeps_its_gold_language_next_to_the_prediction(
         {"use": "filter", "with": {"where": "pred_lang_score > 0.5"}},
     ]
     recipe = _recipe(tmp_path, stages)
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 0, check.stderr
     assert "writes: pred_lang, pred_lang_score" in check.stdout
     assert "warning" not in check.stderr
-    run = _cli("run", str(recipe), "--quiet", "--workers", "2")
+    run = run_cli("run", str(recipe), "--quiet", "--workers", "2")
     assert run.returncode == 0, run.stderr
     assert "already has" not in run.stderr
     out = tmp_path / "out"
@@ -95,7 +84,7 @@ def test_without_the_prefix_the_gold_column_is_replaced_and_reported(
     tmp_path: Path, lid_model: Path
 ) -> None:
     recipe = _recipe(tmp_path, [{"use": "score.language", "with": {"model": str(lid_model)}}])
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert "writes 'lang', which the input already has" in check.stderr
 
 

@@ -5,23 +5,13 @@ a column the input already has, in ``curate check`` and ``curate run`` (stderr a
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cli_process import run_cli
 
 WARNING = "writes 'quality_word_count', which the input already has"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from curate.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _recipe(tmp_path: Path, quality_with: str) -> Path:
@@ -44,23 +34,23 @@ def _recipe(tmp_path: Path, quality_with: str) -> Path:
 
 def test_the_warning_is_given_without_overwrite(tmp_path: Path) -> None:
     recipe = _recipe(tmp_path, "")
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 0, check.stderr
     assert f"warning: stages[0] (score.quality) {WARNING}" in check.stderr
     assert "set `with: {overwrite: true}` on the stage" in check.stderr
-    run = _cli("run", str(recipe), "--quiet")
+    run = run_cli("run", str(recipe), "--quiet")
     assert run.returncode == 0, run.stderr
     assert run.stderr.count(WARNING) == 1
 
 
 def test_overwrite_true_silences_it_in_check_and_run(tmp_path: Path) -> None:
     recipe = _recipe(tmp_path, "\n    with: {overwrite: true}")
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 0, check.stderr
     assert WARNING not in check.stderr and "warning" not in check.stderr
     # The plan still says what is replaced: that is a fact, not a warning.
     assert "quality_word_count (replaces the input's)" in check.stdout
-    run = _cli("run", str(recipe), "--quiet")
+    run = run_cli("run", str(recipe), "--quiet")
     assert run.returncode == 0, run.stderr
     assert WARNING not in run.stderr
     out = tmp_path / "out"
@@ -72,7 +62,7 @@ def test_overwrite_true_silences_it_in_check_and_run(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ['"yes"', "1", "[true]"])
 def test_overwrite_must_be_a_boolean(tmp_path: Path, value: str) -> None:
     recipe = _recipe(tmp_path, f"\n    with: {{overwrite: {value}}}")
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 2
     assert "stages[0].overwrite" in check.stderr and "boolean" in check.stderr
 
@@ -80,6 +70,6 @@ def test_overwrite_must_be_a_boolean(tmp_path: Path, value: str) -> None:
 def test_other_parameters_still_reach_the_stage(tmp_path: Path) -> None:
     """``overwrite`` is taken out of ``with`` before the stage's own parameters are checked."""
     recipe = _recipe(tmp_path, "\n    with: {overwrite: false, no_such_parameter: 1}")
-    check = _cli("check", str(recipe))
+    check = run_cli("check", str(recipe))
     assert check.returncode == 2
     assert "stages[0].with.no_such_parameter: unknown field" in check.stderr

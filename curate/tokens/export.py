@@ -33,12 +33,13 @@ import numpy as np
 
 from curate import __version__, schema
 from curate.errors import DataError
+from curate.executor.process_pool import task_pool
 from curate.io.atomic import write_json_atomic
 from curate.io.dataset import Dataset, open_dataset
 from curate.tokens.formats import Format, Shard, ShardFile, token_dtype
 from curate.tokens.loader import load_tokenizer
 from curate.tokens.mds import MdsOutput
-from curate.tokens.parts import Job, describe, plan_parts, task_pool, tokenize_part
+from curate.tokens.parts import Job, describe, plan_parts, tokenize_part
 from curate.tokens.spill import Spill
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,8 @@ A part reads one batch at a time, tokenizes it and appends it to its bucket file
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,7 @@ from typing import Any
 import numpy as np
 
 from curate import schema
-from curate.core.pool import Call, ClosingPool, TaskPool, ThreadPool
 from curate.errors import DataError
-from curate.executor.orphan import exit_with_parent
 from curate.executor.read_rows import read_rows
 from curate.executor.read_tasks import ReadTask, plan_reads
 from curate.io.dataset import Dataset
@@ -126,41 +122,3 @@ def describe(parts: list[Part]) -> list[Any]:
         else [[t.source.path, t.first_row, t.rows] for t in p.reads]
         for p in parts
     ]
-
-
-class ProcessPool(ClosingPool):
-    """A :class:`curate.core.pool.TaskPool` on ``workers`` spawned processes that exit when
-    this one dies, as the local executor's workers do.
-
-    The parts are Python-heavy around the tokenizer (Arrow to lists, flattening, hashing the
-    ids), which a thread would run under the GIL.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._executor = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=exit_with_parent,
-            initargs=(os.getpid(),),
-        )
-        self._futures: list[Future[Any]] = []
-
-    def submit(self, call: Call) -> None:
-        self._futures.append(self._executor.submit(call))
-
-    def results(self) -> list[Any]:
-        """Wait for every call; their results in submission order (a call's error is raised)."""
-        out = [f.result() for f in self._futures]
-        self._futures = []
-        return out
-
-    def close(self) -> None:
-        for f in self._futures:
-            f.cancel()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-def task_pool(workers: int) -> TaskPool:
-    """Inline with one worker (nothing spawned), else :class:`ProcessPool`."""
-    return ThreadPool(1) if workers <= 1 else ProcessPool(workers)
