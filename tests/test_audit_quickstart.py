@@ -164,10 +164,17 @@ def test_limitations_name_the_scorer_lexicons_and_language_gap(
     out, _, md, report = quickstart
     prov = report["provenance"]
     limits = _section(md, "Limitations and provenance")
+    from curate.identity.lexicon import builtin_dir
+
+    assert prov["lexicons"]
     for lexicon in prov["lexicons"]:
-        digest = hashlib.sha256(Path(lexicon["file"]).read_bytes()).hexdigest()
+        # Built-in lexicons are named as the package ships them, not by this machine's path.
+        assert lexicon["file"].startswith("builtin:")
+        name = lexicon["file"].removeprefix("builtin:")
+        digest = hashlib.sha256((builtin_dir() / name).read_bytes()).hexdigest()
         assert lexicon["sha256"] == digest
-        assert f"(sha256 {digest})" in limits
+        assert f"Lexicon {lexicon['file']} (sha256 {digest})" in limits
+    assert str(builtin_dir()) not in limits
     # The recipe's score.toxicity runs the default model: its name, version and file sums.
     scorer = prov["scorer"]
     version = importlib.metadata.version("alt-profanity-check")

@@ -18,6 +18,8 @@ from typing import Any
 
 from curate.audit.columns import ColumnPlan
 from curate.audit.tally import TOXICITY, UNKNOWN_LANG, ColumnTally
+from curate.errors import MissingDependencyError
+from curate.identity import lexicon
 
 
 def sha256(path: Path) -> str | None:
@@ -94,7 +96,7 @@ def provenance(
         n for lang, n in tally.languages.items() if lang not in covered and lang != UNKNOWN_LANG
     )
     return {
-        "lexicons": [{"file": s, "sha256": sha256(Path(s))} for s in lexicon_sources],
+        "lexicons": [{"file": _shown(s), "sha256": sha256(Path(s))} for s in lexicon_sources],
         "lexicon_languages": lexicon_languages,
         "scorer": scorer,
         "kinds_known": plan.kinds_known,
@@ -153,3 +155,15 @@ def limitations(report: dict[str, Any]) -> list[str]:
             "groups below the minimum documents or events are not tested."
         )
     return out
+
+
+def _shown(source: str) -> str:
+    """A lexicon's file as a shared report names it: a built-in one by its name in the package
+    (``builtin:en.yaml``), not by where this machine installed it; a user's own file as given."""
+    path = Path(source)
+    try:
+        if path.resolve().parent == lexicon.builtin_dir().resolve():
+            return f"builtin:{path.name}"
+    except (OSError, MissingDependencyError):
+        pass
+    return source
