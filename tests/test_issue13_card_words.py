@@ -75,3 +75,19 @@ def test_a_classlabel_column_names_its_classes_in_the_card_and_croissant(tmp_pat
     fields = json.loads((out / "croissant.json").read_text())["recordSet"][0]["field"]
     described = {f["name"]: f["description"] for f in fields}
     assert described["label"] == said.replace("\\|", "|")
+
+
+def test_an_input_column_named_like_a_stage_column_is_described_as_the_input_s() -> None:
+    """A gold ``lang`` kept beside ``pred_lang`` (output_prefix) is not 'detected by fastText';
+    the columns decontaminate and score.tokens write have their own meanings."""
+    from curate.card.columns import INPUT, meanings
+
+    schema = pa.schema([(n, pa.string()) for n in ("id", "lang", "pred_lang", "url")])
+    said = meanings(schema, renamed={"pred_lang": "lang"}, written={"pred_lang"})
+    assert said["lang"].startswith("Carried through from the input; no stage of this run wrote")
+    assert said["pred_lang"].startswith("Language detected by fastText")
+    assert said["url"] == INPUT
+    assert not said["id"].startswith("Carried")
+    columns = pa.schema([(n, pa.int64()) for n in ("contamination_matches", "n_tokens")])
+    for name, text in meanings(columns, written={"contamination_matches", "n_tokens"}).items():
+        assert text != INPUT, name

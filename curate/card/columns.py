@@ -29,7 +29,15 @@ MEANINGS: dict[str, str] = {
     "`toxicity` is null, not a guess; null: the run had no `lang` column to decide it).",
     "identities": "Identity groups mentioned, as axis/group strings (lexicon match).",
     "pii_count": "Personal data spans redacted from the text.",
+    "contamination_matches": "Distinct word n-grams the document shares with the evaluation "
+    "sets of `decontaminate` (0 = none).",
+    "contaminated_by": "Names of the evaluation sets the document shares n-grams with (empty "
+    "when none).",
+    "n_tokens": "Tokens of the text under the tokenizer of `score.tokens` (no special tokens).",
 }
+
+#: What a column carried from the input, unknown to curate's stages, is said to hold.
+INPUT = "Carried through unchanged from the input."
 
 #: Prefixes of column families, with what they mean.
 PREFIXES: dict[str, str] = {
@@ -62,15 +70,24 @@ def meaning(column: str) -> str:
     for prefix, text in PREFIXES.items():
         if column.startswith(prefix):
             return text
-    return "Carried through unchanged from the input."
+    return INPUT
 
 
 #: Class names a ``ClassLabel`` column's meaning lists; the card's ``dataset_info`` has them all.
 MAX_CLASSES = 20
 
 
-def meanings(schema: pa.Schema, *, renamed: dict[str, str] | None = None) -> dict[str, str]:
+def meanings(
+    schema: pa.Schema,
+    *,
+    renamed: dict[str, str] | None = None,
+    written: set[str] | None = None,
+) -> dict[str, str]:
     """What each column of ``schema`` holds, by name.
+
+    With ``written`` (the columns the run's stages wrote), an input column that only shares its
+    name with a stage's column (a gold ``lang`` kept beside ``pred_lang``) is described as the
+    input's, not as what the stage would have written.
 
     A Hugging Face ``ClassLabel`` column carried from the input is stored as integers, so its
     meaning lists the class names (from the features ``datasets`` recorded in the schema):
@@ -98,6 +115,12 @@ def meanings(schema: pa.Schema, *, renamed: dict[str, str] | None = None) -> dic
             out[name] = f"{said} (`{original}` written with the stage's output_prefix `{prefix}`)."
         else:
             out[name] = meaning(name)
+            stage_name = out[name] != INPUT and name not in (written or ()) and name != "id"
+            if written is not None and stage_name:
+                said = out[name].rstrip(".")
+                out[name] = (
+                    f"Carried through from the input; no stage of this run wrote it ({said})."
+                )
     return out
 
 
@@ -123,6 +146,9 @@ CONTRACT: dict[str, str] = {
     "quality_": "score.quality",
     "identities": "score.identity",
     "pii_count": "redact.pii",
+    "contamination_matches": "decontaminate",
+    "contaminated_by": "decontaminate",
+    "n_tokens": "score.tokens",
 }
 
 

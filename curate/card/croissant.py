@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from curate import __version__
-from curate.card.columns import meanings, prefixes, renamed
+from curate.card.columns import meanings, prefixes, renamed, writers
 from curate.card.facts import DatasetFacts
 from curate.card.findings import audit_findings
 from curate.card.options import CardOptions
@@ -175,7 +175,9 @@ def croissant(
     # Croissant drops an empty column name, so an unnamed column (a CSV's index with header "")
     # cannot be extracted; it is left out and the record set says so.
     unnamed = [f.name for f in facts.schema if not f.name.strip()]
-    described = meanings(facts.schema, renamed=renamed(facts.stages, prefixes(facts.recipe)))
+    prefixed = prefixes(facts.recipe)
+    wrote = writers(facts.stages, facts.schema.names, prefixed=prefixed)
+    described = meanings(facts.schema, renamed=renamed(facts.stages, prefixed), written=set(wrote))
     for f in facts.schema:
         if not f.name.strip():
             continue

@@ -50,7 +50,7 @@ def uses(options: CardOptions) -> str:
 def structure(facts: DatasetFacts) -> str:
     prefixed = prefixes(facts.recipe)
     wrote = writers(facts.stages, facts.schema.names, prefixed=prefixed)
-    meaning = meanings(facts.schema, renamed=renamed(facts.stages, prefixed))
+    meaning = meanings(facts.schema, renamed=renamed(facts.stages, prefixed), written=set(wrote))
     columns = table(
         ["column", "type", "written by", "meaning"],
         [
